@@ -140,5 +140,27 @@ TEST(ItestSupport, MetricParsing) {
   EXPECT_FALSE(is_valid_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"));
 }
 
+// The fixture's generated YAML (with every optional part the suites use) is accepted by the
+// config loader of the binary under test.
+TEST(ItestSupport, RenderedConfigPassesCheckConfig) {
+  temp_dir dir;
+  const auto cert = make_self_signed_cert(dir);
+  gateway_config cfg;
+  cfg.upstream("app", "http://127.0.0.1:1")
+      .upstream("tls", "https://127.0.0.1:2", {{"tls_verify", "true"}, {"ca_file", "\"" + cert.cert + "\""}, {"max_idle", "4"}})
+      .route("{match: {exact: /x, methods: [GET, POST], host: svc.example}, upstream: app, auth: none}")
+      .route("{match: {prefix: /svc}, upstream: tls, auth: none, strip_prefix: true}")
+      .prefix_route("/", "app")
+      .limit("max_body_bytes", "1048576")
+      .limit("header_timeout", "1s")
+      .server("trusted_proxies: [127.0.0.1/32]")
+      .server("underscore_headers: reject")
+      .server("tls: {cert_file: \"" + cert.cert + "\", key_file: \"" + cert.key + "\"}");
+  cfg.workers = 2;
+  const auto path = dir.write("k.yaml", cfg.render(free_port(), free_port()));
+  const auto r = run_keygate({"check-config", "--config", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out << "\n" << read_file(path);
+}
+
 }  // namespace
 }  // namespace keygate::itest
