@@ -15,9 +15,9 @@ struct body_case {
   std::size_t size;
 };
 
-class ProxyBodies : public ::testing::TestWithParam<body_case> {};
+class Bodies : public ::testing::TestWithParam<body_case> {};
 
-TEST_P(ProxyBodies, RequestAndResponseBodiesArriveIntact) {
+TEST_P(Bodies, RequestAndResponseBodiesArriveIntact) {
   const auto [method, size] = GetParam();
   recording_upstream up;
   gateway gw(single_route_config(up));
@@ -44,7 +44,7 @@ TEST_P(ProxyBodies, RequestAndResponseBodiesArriveIntact) {
   EXPECT_TRUE(r.body == pattern(0, size)) << "response body corrupted";
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, ProxyBodies,
+INSTANTIATE_TEST_SUITE_P(ProxyBodies, Bodies,
                          ::testing::Values(body_case{"GET", 0}, body_case{"GET", 16 * 1024}, body_case{"POST", 0},
                                            body_case{"POST", 16 * 1024}),
                          [](const ::testing::TestParamInfo<body_case>& i) {
