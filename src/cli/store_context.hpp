@@ -1,0 +1,44 @@
+// Shared plumbing of the store subcommands (migrate, tenants, users, keys, sessions): loading
+// the config, opening Postgres, the one management service, exit-code mapping and output.
+//
+// Output contract (SPEC §1): secrets alone on stdout; list/show results on stdout (JSON with
+// --json); every message and error on stderr, one line, no stack trace. Exit codes: 0 ok,
+// 1 usage/validation, 2 dependency unavailable.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "keygate/config/config.hpp"
+#include "keygate/manage/service.hpp"
+#include "postgres/pg_store.hpp"
+
+namespace keygate::cli {
+
+struct store_context {
+  config::config cfg;
+  std::unique_ptr<postgres::pg_store> store;
+  manage::no_invalidation sink;  // issue 5 replaces this with the Redis-backed sink
+  std::unique_ptr<manage::service> service;
+};
+
+// nullptr after printing the reason; `exit_code` is then set.
+std::unique_ptr<store_context> open_store(const std::string& config_flag, int& exit_code);
+
+// 2 for dependency errors, 1 for everything else.
+int exit_code_for(errc code) noexcept;
+// Prints "keygate: <message>" to stderr and returns the exit code.
+int fail(const manage::error& e);
+int fail_usage(const std::string& message);
+
+std::string format_time(store::time_point t);  // RFC 3339 UTC, "2025-01-02T03:04:05Z"
+std::optional<store::time_point> parse_rfc3339(const std::string& text);
+
+nlohmann::json to_json(const store::api_key& k, store::time_point now);  // masked: no hash, no secret
+nlohmann::json to_json(const store::tenant& t);
+nlohmann::json to_json(const store::user& u);
+std::string key_status(const store::api_key& k, store::time_point now);
+
+}  // namespace keygate::cli
