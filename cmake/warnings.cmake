@@ -4,7 +4,9 @@ add_library(keygate_warnings INTERFACE)
 target_compile_options(keygate_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
                                                   -Wno-sign-conversion
                                                   # GCC 12 false positives at -O2 in libstdc++ string code
-                                                  -Wno-array-bounds -Wno-stringop-overflow -Wno-restrict)
+                                                  -Wno-array-bounds -Wno-stringop-overflow -Wno-restrict
+                                                  # GCC 12 false positive on Asio coroutine frames
+                                                  -Wno-mismatched-new-delete)
 if(KEYGATE_WERROR)
   target_compile_options(keygate_warnings INTERFACE -Werror)
 endif()

@@ -1,0 +1,199 @@
+#include "app/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "keygate/admin/internal_server.hpp"
+#include "keygate/build_info.hpp"
+#include "keygate/config/loader.hpp"
+#include "keygate/http/worker.hpp"
+#include "keygate/obs/logging.hpp"
+#include "keygate/obs/metrics.hpp"
+#include "keygate/proxy/runtime.hpp"
+
+namespace keygate::app {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct gateway::impl {
+  std::string config_path;
+  std::shared_ptr<const config::config> cfg;
+  obs::registry metrics;
+  std::unique_ptr<asio::ssl::context> server_tls;
+  std::unique_ptr<http::worker_shared> shared;
+  std::shared_ptr<const proxy::runtime> runtime;
+  std::vector<std::unique_ptr<http::worker>> workers;
+  admin::internal_server internal;
+  std::atomic<bool> draining{false};
+  obs::counter* reload_ok = nullptr;
+  obs::counter* reload_failed = nullptr;
+
+  unsigned worker_count() const {
+    const unsigned n = cfg->server.workers ? cfg->server.workers : std::thread::hardware_concurrency();
+    return n ? n : 1;
+  }
+
+  void setup_tls() {
+    if (!cfg->server.tls) return;
+    server_tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    server_tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                            asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    try {
+      server_tls->use_certificate_chain_file(cfg->server.tls->cert_file);
+      server_tls->use_private_key_file(cfg->server.tls->key_file, asio::ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("server.tls: cannot load certificate/key: " + std::string(e.what()));
+    }
+  }
+
+  void register_internal_routes() {
+    using admin::json_response;
+    namespace bh = boost::beast::http;
+    internal.route("/healthz", [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+      co_return json_response(req, bh::status::ok, R"({"status":"ok"})");
+    });
+    internal.route("/readyz", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+      nlohmann::json body{{"status", draining ? "draining" : "ready"},
+                          {"postgres", cfg->store.postgres ? "unknown" : "not_configured"},
+                          {"redis", cfg->cache.redis ? "unknown" : "not_configured"}};
+      co_return json_response(req, draining ? bh::status::service_unavailable : bh::status::ok, body.dump());
+    });
+    internal.route("/version", [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+      nlohmann::json body{{"version", build_info::version}, {"api_version", build_info::api_version},
+                          {"revision", build_info::git_revision}};
+      co_return json_response(req, bh::status::ok, body.dump());
+    });
+    internal.route("/metrics", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+      admin::response res{bh::status::ok, req.version()};
+      res.set(bh::field::content_type, "text/plain; version=0.0.4");
+      res.set(bh::field::cache_control, "no-store");
+      res.set("X-Content-Type-Options", "nosniff");
+      res.keep_alive(req.keep_alive());
+      res.body() = metrics.render();
+      res.prepare_payload();
+      co_return res;
+    });
+  }
+
+  void reload() {
+    try {
+      auto fresh = std::make_shared<const config::config>(config::load_file(config_path));
+      if (fresh->server.listen.to_string() != cfg->server.listen.to_string() ||
+          fresh->internal.listen.to_string() != cfg->internal.listen.to_string() ||
+          fresh->server.workers != cfg->server.workers)
+        spdlog::warn("reload: listen addresses and worker count change only on restart");
+      obs::setup_logging(fresh->log);
+      auto next = proxy::runtime::build(fresh, worker_count(), metrics, runtime.get());
+      cfg = fresh;
+      runtime = next;
+      for (auto& w : workers) w->update_runtime(next);
+      reload_ok->inc();
+      spdlog::info("configuration reloaded from {} ({} routes, {} upstreams)", config_path, fresh->routes.size(),
+                   fresh->upstreams.size());
+    } catch (const config::load_error& e) {
+      reload_failed->inc();
+      for (const auto& line : e.errors()) spdlog::error("reload rejected, keeping the running configuration: {}", line);
+    } catch (const std::exception& e) {
+      reload_failed->inc();
+      spdlog::error("reload rejected, keeping the running configuration: {}", e.what());
+    }
+  }
+
+  void drain() {
+    draining = true;
+    const auto timeout = cfg->server.limits.drain_timeout;
+    spdlog::info("draining: no new connections, finishing in-flight requests (up to {} ms)", timeout.count());
+    for (auto& w : workers) w->begin_drain();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::size_t live = 0;
+      for (auto& w : workers) live += w->live_sessions();
+      if (live == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::size_t left = 0;
+    for (auto& w : workers) left += w->live_sessions();
+    if (left) spdlog::warn("drain timeout: closing {} connections", left);
+    for (auto& w : workers) w->stop();
+    for (auto& w : workers) w->join();
+    internal.stop();
+  }
+};
+
+gateway::gateway(std::string config_path, config::config cfg) : impl_(std::make_unique<impl>()) {
+  impl_->config_path = std::move(config_path);
+  impl_->cfg = std::make_shared<const config::config>(std::move(cfg));
+}
+
+gateway::~gateway() = default;
+
+int gateway::run() {
+  auto& s = *impl_;
+  obs::setup_logging(s.cfg->log);
+  s.setup_tls();
+  s.shared = std::make_unique<http::worker_shared>(s.metrics);
+  s.shared->server_tls = s.server_tls.get();
+  s.shared->active_connections =
+      &s.metrics.gauges("keygate_active_connections", "Open client connections on the public listener", {}).with({});
+  s.shared->framing_rejections =
+      &s.metrics.counters("keygate_framing_rejections_total", "Requests refused by strict HTTP framing checks", {"reason"});
+  s.shared->rejected_connections =
+      &s.metrics.counters("keygate_rejected_connections_total", "Connections refused over max_connections", {}).with({});
+  auto& reloads = s.metrics.counters("keygate_config_reloads_total", "SIGHUP reloads by outcome", {"outcome"});
+  s.reload_ok = &reloads.with({"ok"});
+  s.reload_failed = &reloads.with({"failed"});
+
+  const unsigned n = s.worker_count();
+  s.runtime = proxy::runtime::build(s.cfg, n, s.metrics, nullptr);
+  const auto public_ep = tcp::endpoint(asio::ip::make_address(s.cfg->server.listen.host), s.cfg->server.listen.port);
+  const auto internal_ep =
+      tcp::endpoint(asio::ip::make_address(s.cfg->internal.listen.host), s.cfg->internal.listen.port);
+
+  // Signals are blocked in every thread but this one, which waits for them.
+  asio::io_context control;
+  asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
+
+  for (unsigned i = 0; i < n; ++i) {
+    s.workers.push_back(std::make_unique<http::worker>(i, *s.shared, s.runtime));
+    try {
+      s.workers.back()->listen(public_ep);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("server.listen " + s.cfg->server.listen.to_string() + ": " + e.what());
+    }
+  }
+  s.register_internal_routes();
+  try {
+    s.internal.listen(internal_ep);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("internal.listen " + s.cfg->internal.listen.to_string() + ": " + e.what());
+  }
+  for (auto& w : s.workers) w->start_thread();
+  s.internal.start_thread();
+  spdlog::info("keygate {} listening on {} (internal {}), {} worker(s)", build_info::version,
+               s.cfg->server.listen.to_string(), s.cfg->internal.listen.to_string(), n);
+
+  bool stopping = false;
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        s.reload();
+        wait_signal();
+        return;
+      }
+      stopping = true;
+    });
+  };
+  wait_signal();
+  while (!stopping) control.run_one();
+  s.drain();
+  spdlog::info("keygate stopped");
+  return 0;
+}
+
+}  // namespace keygate::app
