@@ -14,6 +14,7 @@
 //    (even equal), a list, a sign, hex, inner space, letters, empty or an overflowing value → 400.
 //  * Request line / version: anything but `METHOD SP origin-or-absolute-form SP HTTP/1.1|HTTP/1.0`
 //    → 400 (including HTTP/1.2, HTTP/2.0, lowercase `http/1.1`, tabs, double spaces).
+//  * Host: exactly one, a valid host[:port] (no spaces) → otherwise 400.
 //  * Absolute-form target whose authority differs from Host → 400 (never route on one and
 //    forward the other).
 //  * Chunked-body errors are found while the body streams, possibly after the head went upstream

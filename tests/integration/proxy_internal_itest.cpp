@@ -122,7 +122,7 @@ TEST(ProxyAccessLog, JsonLinePerRequestWithoutCredentials) {
   ASSERT_TRUE(line.contains("path")) << line.dump();
   EXPECT_EQ(line["path"].get<std::string>().rfind("/logged/path", 0), 0u) << line.dump();
   ASSERT_TRUE(line.contains("status")) << line.dump();
-  EXPECT_EQ(line["status"].dump(), "200") << line.dump();
+  EXPECT_TRUE(line["status"] == 200 || line["status"] == "200") << line.dump();
   bool has_duration = false;
   for (auto& [k, v] : line.items()) has_duration = has_duration || (k.rfind("duration", 0) == 0 && v.is_number());
   EXPECT_TRUE(has_duration) << "no numeric duration*: " << line.dump();
