@@ -67,14 +67,18 @@ void append_upstream_request(std::string& out, const http::request_head& req, co
   out += " HTTP/1.1\r\n";
   add(out, "Host", req.host);
 
-  std::string_view inbound_xff, inbound_proto, inbound_host;
+  std::string inbound_xff;  // several X-Forwarded-For fields form one list, in order
+  std::string_view inbound_proto, inbound_host;
   for (const auto& f : req.fields) {
     const auto n = f.name;
     if (http::is_hop_by_hop(n) || http::connection_names(req.framing, n)) continue;
     if (has_identity_prefix(n, ctx.identity_prefix)) continue;
     if (ctx.underscores != config::underscore_policy::allow && n.find('_') != std::string_view::npos) continue;
     if (is_replaced_upstream(n)) {
-      if (core::iequals(n, "x-forwarded-for")) inbound_xff = f.value;
+      if (core::iequals(n, "x-forwarded-for")) {
+        if (!inbound_xff.empty()) inbound_xff += ", ";
+        inbound_xff += f.value;
+      }
       else if (core::iequals(n, "x-forwarded-proto")) inbound_proto = f.value;
       else if (core::iequals(n, "x-forwarded-host")) inbound_host = f.value;
       continue;
