@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "keygate/core/errc.hpp"
 #include "keygate/store/records.hpp"
@@ -24,6 +25,9 @@ class key_store {
   virtual ~key_store() = default;
   virtual boost::asio::awaitable<result<key_record>> find_key_by_hash(std::string sha256_hex) = 0;
   virtual boost::asio::awaitable<result<session_record>> find_session_by_hash(std::string sha256_hex) = 0;
+  // Batched, debounced by the caller: sets last_used_at = now on the given keys unless revoked.
+  virtual boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> key_ids,
+                                                               time_point now) = 0;
 };
 
 // Runs blocking store work (e.g. a manage::service call) off the io threads, on the store's own

@@ -30,6 +30,11 @@ inline constexpr statement find_session_by_hash{
                         "FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id "
                         "WHERE s.token_hash = $1"};
 
+// Batched last_used_at writes (ids space-joined; ids never contain spaces).
+inline constexpr statement touch_last_used{
+    "touch_last_used", "UPDATE api_keys SET last_used_at = " KG_TS_IN(2) " WHERE id = ANY(string_to_array($1, ' ')) "
+                       "AND revoked_at IS NULL"};
+
 // Management.
 #define KG_TENANT_COLS "id, name, api_access, max_keys_per_user, " KG_TS_OUT("created_at")
 inline constexpr statement insert_tenant{"insert_tenant",
@@ -75,6 +80,11 @@ inline constexpr statement update_key_state{
     "update_key_state", "UPDATE api_keys SET expires_at = " KG_TS_IN(2) ", disabled_at = " KG_TS_IN(
                             3) ", revoked_at = " KG_TS_IN(4) ", updated_at = " KG_TS_IN(5) " WHERE id = $1"};
 
+// Batched last-used marks: $1 is a text[] of key ids. Never touches revoked keys.
+inline constexpr statement touch_last_used{
+    "touch_last_used", "UPDATE api_keys SET last_used_at = " KG_TS_IN(2) " WHERE id = ANY($1::text[]) "
+                       "AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < " KG_TS_IN(2) ")"};
+
 #define KG_SESSION_COLS                                                          \
   "id, token_hash, tenant_id, user_id, " KG_TS_OUT("created_at") ", " KG_TS_OUT( \
       "expires_at") ", " KG_TS_OUT("revoked_at")
@@ -112,29 +122,12 @@ inline constexpr std::string_view bulk_insert_keys_tail =
     " ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash";
 
 inline constexpr statement all[] = {
-    find_key_by_hash,
-    find_session_by_hash,
-    insert_tenant,
-    get_tenant,
-    list_tenants,
-    insert_user,
-    get_user,
-    get_user_for_update,
-    list_users,
-    count_live_keys,
-    insert_key,
-    get_key,
-    get_key_for_update,
-    list_keys_by_tenant,
-    list_keys_by_user,
-    update_key_state,
-    insert_session,
-    get_session,
-    get_session_for_update,
-    update_session_state,
-    insert_audit,
-    list_audit_all,
-    list_audit_tenant,
+    find_key_by_hash,     find_session_by_hash, insert_tenant,     get_tenant,
+    list_tenants,         insert_user,          get_user,          get_user_for_update,
+    list_users,           count_live_keys,      insert_key,        get_key,
+    get_key_for_update,   list_keys_by_tenant,  list_keys_by_user, update_key_state,
+    touch_last_used,      insert_session,       get_session,       get_session_for_update,
+    update_session_state, insert_audit,         list_audit_all,    list_audit_tenant,
 };
 
 #undef KG_TS_IN

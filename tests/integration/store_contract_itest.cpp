@@ -1,0 +1,309 @@
+// Store contract tests: manage::service + postgres::pg_store against a real Postgres, each
+// suite in its own database. Skipped without $KEYGATE_TEST_PG_URL.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "keygate/auth/key_format.hpp"
+#include "keygate/manage/service.hpp"
+#include "postgres/migrator.hpp"
+#include "postgres/pg_store.hpp"
+#include "support/pg_test_db.hpp"
+
+namespace keygate {
+namespace {
+using namespace std::chrono_literals;
+using manage::actor;
+
+class StoreContract : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto url = test::test_pg_url();
+    if (!url) return;
+    db_ = new test::temp_database(*url);
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    db_ = nullptr;
+  }
+  void SetUp() override {
+    if (!db_) GTEST_SKIP() << "KEYGATE_TEST_PG_URL not set";
+    ASSERT_TRUE(db_->ok());
+    store_ = std::make_unique<postgres::pg_store>(postgres::pool_options{db_->url(), 8, 2s, 256});
+    const auto m = postgres::migrate(*store_);
+    ASSERT_EQ(m.code, errc::ok) << m.message;
+    manage::service_options o;
+    o.key_prefixes = {{"kg_live", true}, {"wm", false}};
+    svc_ = std::make_unique<manage::service>(*store_, sink_, o);
+    // Per-test ids so tests in this suite do not see each other's rows.
+    static std::atomic<int> seq{0};
+    tenant_ = "t" + std::to_string(++seq);
+    ASSERT_TRUE(svc_->create_tenant(actor::cli(), {tenant_, "Tenant", true, 5u}));
+    ASSERT_TRUE(svc_->create_user(actor::cli(), {tenant_, tenant_ + "-admin", core::role::admin}));
+    ASSERT_TRUE(svc_->create_user(actor::cli(), {tenant_, tenant_ + "-mem", core::role::member}));
+  }
+
+  std::int64_t scalar(const std::string& sql) {
+    pqxx::connection c(db_->url());
+    pqxx::nontransaction tx(c);
+    return tx.exec(sql)[0][0].as<std::int64_t>();
+  }
+  std::int64_t audit_rows() {
+    return scalar("SELECT count(*) FROM audit_events WHERE tenant_id = '" + tenant_ + "'");
+  }
+  std::int64_t key_rows() {
+    return scalar("SELECT count(*) FROM api_keys WHERE tenant_id = '" + tenant_ + "'");
+  }
+
+  manage::create_key_request req(const std::string& user, std::string name = "k") {
+    manage::create_key_request r;
+    r.tenant_id = tenant_;
+    r.user_id = user;
+    r.name = std::move(name);
+    return r;
+  }
+
+  static inline test::temp_database* db_ = nullptr;
+  std::unique_ptr<postgres::pg_store> store_;
+  manage::no_invalidation sink_;
+  std::unique_ptr<manage::service> svc_;
+  std::string tenant_;
+};
+
+TEST_F(StoreContract, MigrateIsIdempotentAndRefusesTamperedFiles) {
+  const auto again = postgres::migrate(*store_);
+  EXPECT_EQ(again.code, errc::ok);
+  EXPECT_TRUE(again.applied.empty());
+  std::string msg;
+  auto st = postgres::migration_status(*store_, msg);
+  ASSERT_TRUE(st) << msg;
+  ASSERT_FALSE(st->empty());
+  for (const auto& m : *st) EXPECT_TRUE(m.applied && !m.changed) << m.version;
+  {
+    pqxx::connection c(db_->url());
+    pqxx::nontransaction(c).exec("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = '0001'");
+  }
+  const auto refused = postgres::migrate(*store_);
+  EXPECT_EQ(refused.code, errc::conflict);
+  EXPECT_NE(refused.message.find("changed"), std::string::npos);
+  {
+    pqxx::connection c(db_->url());
+    pqxx::nontransaction(c).exec("UPDATE schema_migrations SET checksum = '" + (*st)[0].checksum +
+                                 "' WHERE version = '0001'");
+  }
+}
+
+TEST_F(StoreContract, KeyLifecycleWithAuditRows) {
+  const auto admin = tenant_ + "-admin";
+  const auto a0 = audit_rows();
+  auto r = req(admin, "ci");
+  r.scopes = {"read", "write"};
+  r.expires_at = store::clock::now() + 1h;
+  auto k = svc_->create_key(actor::cli(), r);
+  ASSERT_TRUE(k) << k.error().message;
+  auto shown = svc_->show_key(actor::cli(), k->key.id);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->scopes, (std::vector<std::string>{"read", "write"}));
+  EXPECT_EQ(shown->key_hash, auth::sha256_hex_string(k->secret));
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*shown->expires_at - *r.expires_at).count(), 0);
+  EXPECT_TRUE(svc_->disable_key(actor::cli(), k->key.id));
+  EXPECT_TRUE(svc_->enable_key(actor::cli(), k->key.id));
+  auto rot = svc_->rotate_key(actor::cli(), k->key.id, std::chrono::hours(24));
+  ASSERT_TRUE(rot) << rot.error().message;
+  // Grace never outlives the original expiry.
+  EXPECT_LE(*rot->old_key.expires_at, *r.expires_at);
+  auto old_now = svc_->show_key(actor::cli(), k->key.id);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*old_now->expires_at - *r.expires_at).count(),
+            0);
+  EXPECT_TRUE(svc_->revoke_key(actor::cli(), k->key.id));
+  const auto a1 = audit_rows();
+  EXPECT_EQ(a1 - a0, 5);  // create, disable, enable, rotate, revoke
+  EXPECT_EQ(svc_->enable_key(actor::cli(), k->key.id).error().code, errc::conflict);
+  EXPECT_EQ(svc_->rotate_key(actor::cli(), k->key.id, 0s).error().code, errc::conflict);
+  EXPECT_EQ(audit_rows(), a1);  // rejected: no audit
+  auto list = svc_->list_keys(actor::cli(), tenant_, admin);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 2u);
+}
+
+TEST_F(StoreContract, TwentyConcurrentCreatesAgainstALimitOfFive) {
+  const auto user = tenant_ + "-mem";
+  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i)
+    threads.emplace_back([&, i] {
+      auto k = svc_->create_key(actor::cli(), req(user, "c" + std::to_string(i)));
+      if (k)
+        ++ok;
+      else if (k.error().code == errc::limit_exceeded)
+        ++limited;
+      else
+        ++other;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 5);
+  EXPECT_EQ(limited.load(), 15);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(key_rows(), 5);
+}
+
+TEST_F(StoreContract, BadInputWritesNothing) {
+  const auto admin = tenant_ + "-admin";
+  const auto a0 = audit_rows();
+  auto bad = [&](manage::create_key_request r) { return svc_->create_key(actor::cli(), r).error().code; };
+  EXPECT_EQ(bad(req("no/such")), errc::invalid_argument);
+  EXPECT_EQ(bad(req("nobody")), errc::not_found);
+  EXPECT_EQ(bad(req(admin, std::string(300, 'x'))), errc::invalid_argument);
+  auto sc = req(admin);
+  sc.scopes = {"a b"};
+  EXPECT_EQ(bad(sc), errc::invalid_argument);
+  sc.scopes = {"a\nb"};
+  EXPECT_EQ(bad(sc), errc::invalid_argument);
+  auto past = req(admin);
+  past.expires_at = store::clock::now() - 1min;
+  EXPECT_EQ(bad(past), errc::invalid_argument);
+  auto other_tenant = req(admin);
+  other_tenant.tenant_id = "nope";
+  EXPECT_EQ(bad(other_tenant), errc::not_found);
+  EXPECT_EQ(svc_->create_tenant(actor::cli(), {tenant_, "dup", true, std::nullopt}).error().code,
+            errc::conflict);
+  EXPECT_EQ(svc_->create_user(actor::cli(), {"nope", "x1", core::role::member}).error().code,
+            errc::not_found);
+  EXPECT_EQ(audit_rows(), a0);
+  EXPECT_EQ(key_rows(), 0);
+}
+
+TEST_F(StoreContract, TenantScopedRulesOnRealStore) {
+  const auto admin = tenant_ + "-admin", mem = tenant_ + "-mem";
+  auto adm_key = svc_->create_key(actor::cli(), req(admin));
+  ASSERT_TRUE(adm_key);
+  actor m;
+  m.kind = manage::actor_kind::api_key;
+  m.name = "key_x";
+  m.tenant_id = tenant_;
+  m.user_id = mem;
+  m.role = core::role::member;
+  m.scopes = std::vector<std::string>{"read"};
+  EXPECT_EQ(svc_->revoke_key(m, adm_key->key.id).error().code, errc::forbidden);
+  auto own = req(mem);
+  own.scopes = {"write"};
+  EXPECT_EQ(svc_->create_key(m, own).error().code, errc::insufficient_scope);
+  own.scopes = {"read"};
+  EXPECT_TRUE(svc_->create_key(m, own));
+  m.tenant_id = "elsewhere";
+  EXPECT_EQ(svc_->create_key(m, own).error().code, errc::forbidden);
+}
+
+TEST_F(StoreContract, ImportTenThousandInOneTransaction) {
+  const auto admin = tenant_ + "-admin";
+  manage::import_request r{tenant_, admin, "wm", {}};
+  for (std::size_t i = 0; i < 10000; ++i)
+    r.items.push_back(
+        {i + 1, auth::sha256_hex_string(tenant_ + std::to_string(i)), "consumer-" + std::to_string(i)});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto n = svc_->import_keys(actor::cli(), r);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  EXPECT_EQ(key_rows(), 10000);
+  // One hash already present aborts a whole new file, naming its line.
+  manage::import_request again{
+      tenant_, admin, "wm", {{1, std::string(64, 'e'), "x"}, {2, r.items[5].sha256, "y"}}};
+  auto dup = svc_->import_keys(actor::cli(), again);
+  ASSERT_FALSE(dup);
+  EXPECT_NE(dup.error().message.find("line 2"), std::string::npos);
+  EXPECT_EQ(key_rows(), 10000);
+}
+
+TEST_F(StoreContract, AsyncLookupResumesOnCallersExecutor) {
+  auto k = svc_->create_key(actor::cli(), req(tenant_ + "-admin"));
+  ASSERT_TRUE(k);
+  auto s = svc_->create_session(actor::cli(), {tenant_ + "-mem", 1h});
+  ASSERT_TRUE(s);
+  boost::asio::io_context io;
+  std::optional<result<store::key_record>> found, missing;
+  std::optional<result<store::session_record>> session;
+  std::thread::id resumed_on;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        found = co_await store_->find_key_by_hash(k->key.key_hash);
+        resumed_on = std::this_thread::get_id();
+        missing = co_await store_->find_key_by_hash(std::string(64, '0'));
+        session = co_await store_->find_session_by_hash(s->session.token_hash);
+      },
+      boost::asio::detached);
+  io.run();
+  EXPECT_EQ(resumed_on, std::this_thread::get_id());
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->key_id, k->key.id);
+  EXPECT_EQ((*found)->tenant_id, tenant_);
+  EXPECT_EQ((*found)->user_role, core::role::admin);
+  EXPECT_TRUE((*found)->tenant_api_access);
+  EXPECT_FALSE((*found)->user_disabled);
+  EXPECT_FALSE((*found)->revoked_at);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->error(), errc::not_found);
+  ASSERT_TRUE(session && *session);
+  EXPECT_EQ((*session)->session_id, s->session.id);
+}
+
+TEST_F(StoreContract, FullQueueFailsFast) {
+  postgres::pg_store tiny(postgres::pool_options{db_->url(), 1, 2s, 1});
+  boost::asio::io_context io;
+  std::atomic<int> overloaded{0}, done{0};
+  for (int i = 0; i < 50; ++i)
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          auto r = co_await tiny.find_key_by_hash(std::string(64, '1'));
+          if (!r && r.error() == errc::store_overloaded) ++overloaded;
+          ++done;
+        },
+        boost::asio::detached);
+  io.run();
+  EXPECT_EQ(done.load(), 50);
+  EXPECT_GT(overloaded.load(), 0);
+}
+
+// A frozen (SIGSTOP) or stopped Postgres: calls fail at query_timeout, the pool recovers.
+TEST(StoreDeadline, FrozenPostgresFailsAtQueryTimeoutAndRecovers) {
+  if (!test::test_pg_url()) GTEST_SKIP() << "KEYGATE_TEST_PG_URL not set";
+  test::private_postgres pg;
+  ASSERT_TRUE(pg.ok());
+  postgres::pg_store store(postgres::pool_options{pg.url(), 2, 300ms, 64});
+  ASSERT_EQ(postgres::migrate(store).code, errc::ok);
+  auto warm = store.find_key_by_hash_sync(std::string(64, 'a'));
+  ASSERT_EQ(warm.error(), errc::not_found);
+
+  pg.freeze();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto frozen = store.find_key_by_hash_sync(std::string(64, 'a'));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  pg.thaw();
+  ASSERT_FALSE(frozen);
+  EXPECT_EQ(frozen.error(), errc::store_timeout);
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 1500ms);
+  // The blocked thread was unblocked and reconnects.
+  result<store::key_record> after = errc::internal;
+  for (int i = 0; i < 20; ++i) {
+    after = store.find_key_by_hash_sync(std::string(64, 'a'));
+    if (!after && after.error() == errc::not_found) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(after.error(), errc::not_found);
+
+  pg.stop();
+  auto down = store.find_key_by_hash_sync(std::string(64, 'a'));
+  ASSERT_FALSE(down);
+  EXPECT_TRUE(down.error() == errc::store_unavailable || down.error() == errc::store_timeout)
+      << down.error().message();
+}
+
+}  // namespace
+}  // namespace keygate
