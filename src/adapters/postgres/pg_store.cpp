@@ -103,22 +103,6 @@ asio::awaitable<result<store::session_record>> pg_store::find_session_by_hash(st
   });
 }
 
-asio::awaitable<result<void>> pg_store::touch_last_used(std::vector<std::string> key_ids,
-                                                        store::time_point at) {
-  return run_async<void>([ids = std::move(key_ids), at](pg_worker& w) -> result<void> {
-    try {
-      w.arm();
-      pqxx::nontransaction tx(w.connection());
-      tx.exec_prepared(std::string(queries::touch_last_used.name), ids, rows::micros(at));
-      w.disarm();
-      return {};
-    } catch (...) {
-      w.disarm();
-      return w.map_current_exception();
-    }
-  });
-}
-
 result<store::key_record> pg_store::find_key_by_hash_sync(const std::string& sha256_hex) {
   return run_blocking<store::key_record>([&](pg_worker& w) {
     return lookup<store::key_record>(w, queries::find_key_by_hash, sha256_hex, map_key);

@@ -31,8 +31,6 @@ class pg_store final : public store::key_store,
   boost::asio::awaitable<result<store::key_record>> find_key_by_hash(std::string sha256_hex) override;
   boost::asio::awaitable<result<store::session_record>> find_session_by_hash(std::string sha256_hex) override;
   boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> key_ids,
-                                                      store::time_point now) override;
-  boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> key_ids,
                                                        store::time_point at) override;
   boost::asio::awaitable<result<void>> run(std::function<result<void>()> work) override;
   result<void> transact(const std::function<result<void>(store::store_tx&)>& work) override;

@@ -33,7 +33,7 @@ inline constexpr statement find_session_by_hash{
 // Batched last_used_at writes (ids space-joined; ids never contain spaces).
 inline constexpr statement touch_last_used{
     "touch_last_used", "UPDATE api_keys SET last_used_at = " KG_TS_IN(2) " WHERE id = ANY(string_to_array($1, ' ')) "
-                       "AND revoked_at IS NULL"};
+                       "AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < " KG_TS_IN(2) ")"};
 
 // Management.
 #define KG_TENANT_COLS "id, name, api_access, max_keys_per_user, " KG_TS_OUT("created_at")
@@ -79,11 +79,6 @@ inline constexpr statement list_keys_by_user{
 inline constexpr statement update_key_state{
     "update_key_state", "UPDATE api_keys SET expires_at = " KG_TS_IN(2) ", disabled_at = " KG_TS_IN(
                             3) ", revoked_at = " KG_TS_IN(4) ", updated_at = " KG_TS_IN(5) " WHERE id = $1"};
-
-// Batched last-used marks: $1 is a text[] of key ids. Never touches revoked keys.
-inline constexpr statement touch_last_used{
-    "touch_last_used", "UPDATE api_keys SET last_used_at = " KG_TS_IN(2) " WHERE id = ANY($1::text[]) "
-                       "AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < " KG_TS_IN(2) ")"};
 
 #define KG_SESSION_COLS                                                          \
   "id, token_hash, tenant_id, user_id, " KG_TS_OUT("created_at") ", " KG_TS_OUT( \
