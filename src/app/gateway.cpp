@@ -1,5 +1,7 @@
 #include "app/gateway.hpp"
 
+#include "app/auth_stack.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -27,6 +29,7 @@ struct gateway::impl {
   std::unique_ptr<http::worker_shared> shared;
   std::shared_ptr<const proxy::runtime> runtime;
   std::vector<std::unique_ptr<http::worker>> workers;
+  std::unique_ptr<auth_stack> auth;  // after `workers`: destroyed first (its Redis clients use their executors)
   admin::internal_server internal;
   std::atomic<bool> draining{false};
   obs::counter* reload_ok = nullptr;
@@ -58,10 +61,14 @@ struct gateway::impl {
       co_return json_response(req, bh::status::ok, R"({"status":"ok"})");
     });
     internal.route("/readyz", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      nlohmann::json body{{"status", draining ? "draining" : "ready"},
-                          {"postgres", cfg->store.postgres ? "unknown" : "not_configured"},
-                          {"redis", cfg->cache.redis ? "unknown" : "not_configured"}};
-      co_return json_response(req, draining ? bh::status::service_unavailable : bh::status::ok, body.dump());
+      // Ready when Postgres answers (or no store is configured: a pure proxy); Redis is
+      // reported but optional (keygate serves without it).
+      const bool pg_ok = !auth->store || auth->store_ready();
+      const bool ready = pg_ok && !draining;
+      nlohmann::json body{{"status", draining ? "draining" : ready ? "ready" : "not_ready"},
+                          {"postgres", !auth->store ? "not_configured" : pg_ok ? "up" : "down"},
+                          {"redis", !auth->redis_configured() ? "not_configured" : auth->redis_healthy() ? "up" : "down"}};
+      co_return json_response(req, ready ? bh::status::ok : bh::status::service_unavailable, body.dump());
     });
     internal.route("/version", [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
       nlohmann::json body{{"version", build_info::version}, {"api_version", build_info::api_version},
@@ -122,6 +129,7 @@ struct gateway::impl {
     for (auto& w : workers) w->stop();
     for (auto& w : workers) w->join();
     internal.stop();
+    auth->stop();
   }
 };
 
@@ -166,6 +174,10 @@ int gateway::run() {
       throw std::runtime_error("server.listen " + s.cfg->server.listen.to_string() + ": " + e.what());
     }
   }
+  std::vector<asio::any_io_executor> executors;
+  for (auto& w : s.workers) executors.push_back(w->io().get_executor());
+  s.auth = std::make_unique<auth_stack>(*s.cfg, executors, s.metrics);
+  s.shared->auth = s.auth->authenticator.get();
   s.register_internal_routes();
   try {
     s.internal.listen(internal_ep);
@@ -174,6 +186,7 @@ int gateway::run() {
   }
   for (auto& w : s.workers) w->start_thread();
   s.internal.start_thread();
+  s.auth->start();
   spdlog::info("keygate {} listening on {} (internal {}), {} worker(s)", build_info::version,
                s.cfg->server.listen.to_string(), s.cfg->internal.listen.to_string(), n);
 

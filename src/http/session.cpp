@@ -197,7 +197,7 @@ asio::awaitable<session::outcome> session::handle(const request_head& req) {
     co_return o;
   }
 
-  proxy::request_context ctx{req, *route, request_id, client_ip_, {}, {}, {}, {}, {}, false};
+  proxy::request_context ctx{req, *route, cfg, worker_.index(), request_id, client_ip_, {}, {}, {}, {}, {}, false};
   if (route->auth != config::auth_requirement::none) {
     auto* auth = worker_.shared().auth;
     const proxy::phase_result verdict =

@@ -20,6 +20,8 @@ namespace keygate::proxy {
 struct request_context {
   const http::request_head& head;
   const config::route& route;
+  const config::config& cfg;  // the snapshot the request runs under
+  unsigned worker = 0;        // index of the worker (per-worker resources)
   std::string_view request_id;
   std::string_view client_ip;
   // Filled by the auth phase:

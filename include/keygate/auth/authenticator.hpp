@@ -1,0 +1,39 @@
+// keygate::auth::authenticator — the auth phase of the request pipeline (SPEC §3, §4, §6).
+//
+// For each request on an `auth: required|optional` route: extract the credential → check its
+// format (no I/O for a malformed one) → SHA-256 → tiered lookup → decide → identity headers.
+// `auth: optional` forwards requests without any credential anonymously; `mode: shadow` logs
+// `would_deny` and forwards. Store failures for uncached credentials fail closed (503).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "keygate/auth/last_used.hpp"
+#include "keygate/cache/shared_tier.hpp"
+#include "keygate/cache/tiered_lookup.hpp"
+#include "keygate/obs/metrics.hpp"
+#include "keygate/proxy/auth_phase.hpp"
+
+namespace keygate::auth {
+
+class authenticator final : public proxy::auth_phase {
+ public:
+  // `shared_tiers[w]` is worker w's Redis tier (empty vector: no Redis). `last_used` may be null.
+  authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
+                last_used_tracker* last_used, obs::registry& metrics);
+  boost::asio::awaitable<proxy::phase_result> run(proxy::request_context& ctx) override;
+
+ private:
+  proxy::phase_result finish(proxy::request_context& ctx, errc verdict);
+
+  cache::tiered_lookup& lookup_;
+  std::vector<cache::shared_tier*> shared_tiers_;
+  last_used_tracker* last_used_;
+  obs::counter_family& decisions_;
+  obs::counter* allowed_;
+  obs::counter* fail_closed_;
+  obs::counter* shadow_denied_;
+};
+
+}  // namespace keygate::auth

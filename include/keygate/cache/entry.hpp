@@ -1,0 +1,38 @@
+// keygate::cache entries — what the credential caches hold for one hash: the stored state of
+// an API key or a session (revoked/disabled ones included: they are the tombstones that always
+// win), or "not found" (the negative sentinel). Immutable once built; shared by pointer.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "keygate/store/records.hpp"
+
+namespace keygate::cache {
+
+enum class credential_type : char { key = 'k', session = 's' };
+
+struct entry {
+  credential_type type = credential_type::key;
+  bool found = false;                          // false: negative sentinel
+  std::optional<store::key_record> key;        // type == key && found
+  std::optional<store::session_record> session;  // type == session && found
+};
+
+using entry_ptr = std::shared_ptr<const entry>;
+
+// Compact JSON used for the Redis tier ({"v":1,...}); never contains the key itself.
+std::string serialize(const entry& e);
+// nullptr on anything malformed (treated as a miss).
+entry_ptr deserialize(credential_type type, std::string_view text);
+
+// How long an entry may be cached from `now`: negative entries `negative_ttl`; positive ones
+// `ttl` but never past the key's expires_at (an expired key is cached like a negative entry,
+// its state already decides the answer); revoked tombstones `ttl`.
+std::chrono::milliseconds entry_ttl(const entry& e, std::chrono::milliseconds ttl,
+                                    std::chrono::milliseconds negative_ttl, store::time_point now);
+
+}  // namespace keygate::cache

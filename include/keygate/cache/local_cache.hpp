@@ -1,0 +1,74 @@
+// keygate::cache::local_cache — the in-process tier: bounded, sharded, LRU within a shard,
+// with per-entry freshness and an optional stale window (auth.on_store_unavailable:
+// serve_cached). Shared by every worker; each shard has its own mutex, so workers rarely
+// contend.
+//
+// Fill-race protection (SPEC §6): a lookup takes `generation(key)` before it goes to Redis or
+// Postgres and passes it to `fill()`. Every overwrite, erase or clear bumps the generation of
+// the affected shard (clear: of all shards), so a fill whose lookup started before an
+// invalidation is refused and can never resurrect a revoked key. fill() is also set-if-absent:
+// it never replaces a live entry. put() is the overwrite used by invalidations.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "keygate/cache/entry.hpp"
+
+namespace keygate::cache {
+
+using steady = std::chrono::steady_clock;
+
+class local_cache {
+ public:
+  // `capacity` entries in total; `stale_window` how long an expired entry is kept for
+  // get_stale() (0: not kept).
+  local_cache(std::size_t capacity, std::chrono::milliseconds stale_window, std::size_t shards = 64);
+
+  // A fresh entry, or nullptr.
+  entry_ptr get(std::string_view key, steady::time_point now);
+  // An entry that expired less than `stale_window` ago (or a fresh one), or nullptr.
+  entry_ptr get_stale(std::string_view key, steady::time_point now);
+
+  std::uint64_t generation(std::string_view key);
+  // Inserts unless a live entry exists or the generation moved since `generation_at_start`.
+  bool fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl, std::uint64_t generation_at_start,
+            steady::time_point now);
+  // Unconditional overwrite (state re-read after a mutation).
+  void put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl, steady::time_point now);
+  void erase(std::string_view key);
+  void clear();
+  std::size_t size();
+
+  // Cache keys: the credential type character followed by the SHA-256 hex.
+  static std::string key_of(credential_type type, std::string_view sha256_hex);
+
+ private:
+  struct slot {
+    entry_ptr value;
+    steady::time_point fresh_until;
+    std::list<std::string>::iterator lru;
+  };
+  struct shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, slot> map;
+    std::list<std::string> lru;  // front = most recently used
+    std::uint64_t generation = 0;
+  };
+  shard& shard_of(std::string_view key);
+  void insert_locked(shard& s, std::string_view key, entry_ptr e, steady::time_point fresh_until);
+
+  std::vector<std::unique_ptr<shard>> shards_;
+  std::size_t per_shard_capacity_;
+  std::chrono::milliseconds stale_window_;
+};
+
+}  // namespace keygate::cache

@@ -1,0 +1,67 @@
+// keygate::cache::tiered_lookup — credential state by SHA-256: local cache → shared tier
+// (Redis) → store (Postgres), with one flight per hash per instance (SPEC §6).
+//
+// Contract:
+//  * a fresh local entry answers without any I/O;
+//  * a miss goes through singleflight: at most one Redis read and one store query per hash at
+//    a time in this instance; the store's answer is written to Redis with set-if-absent (an
+//    existing entry there, e.g. a tombstone, wins and is used instead) and then to the local
+//    cache with the generation taken before the lookup started (see local_cache);
+//  * dependency errors are never cached: a store failure with nothing cached returns the error
+//    (store_unavailable / store_timeout / store_overloaded) — or, when `serve_stale`, an entry
+//    that expired less than max_stale ago;
+//  * Redis failures only cost the Redis deadline; the store is asked instead.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string_view>
+
+#include "keygate/cache/entry.hpp"
+#include "keygate/cache/local_cache.hpp"
+#include "keygate/cache/shared_tier.hpp"
+#include "keygate/cache/singleflight.hpp"
+#include "keygate/core/errc.hpp"
+#include "keygate/obs/metrics.hpp"
+#include "keygate/store/key_store.hpp"
+
+namespace keygate::cache {
+
+struct lookup_settings {
+  std::chrono::milliseconds local_ttl{5000};
+  std::chrono::milliseconds positive_ttl{60000};
+  std::chrono::milliseconds negative_ttl{10000};
+  bool serve_stale = false;
+};
+
+struct lookup_result {
+  entry_ptr entry;
+  std::string_view tier;  // local | redis | postgres | coalesced | stale
+};
+
+class tiered_lookup {
+ public:
+  tiered_lookup(local_cache& local, singleflight& flights, store::key_store* store, lookup_settings settings,
+                obs::registry& metrics);
+
+  // `shared` is the calling worker's Redis tier, or nullptr when Redis is not configured.
+  boost::asio::awaitable<result<lookup_result>> find(credential_type type, std::string_view sha256_hex,
+                                                     shared_tier* shared);
+  local_cache& local() noexcept { return local_; }
+  const lookup_settings& settings() const noexcept { return settings_; }
+
+ private:
+  boost::asio::awaitable<result<entry_ptr>> from_store(credential_type type, std::string sha256_hex);
+
+  struct tier_counters {
+    obs::counter *hit, *negative, *miss, *error;
+  };
+  local_cache& local_;
+  singleflight& flights_;
+  store::key_store* store_;
+  lookup_settings settings_;
+  tier_counters local_c_, redis_c_, store_c_;
+  obs::counter* stale_served_;
+};
+
+}  // namespace keygate::cache

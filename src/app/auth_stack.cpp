@@ -1,0 +1,86 @@
+#include "app/auth_stack.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <stdexcept>
+
+#include "postgres/pg_store.hpp"
+
+namespace keygate::app {
+namespace asio = boost::asio;
+
+auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io_executor>& worker_executors,
+                       obs::registry& metrics) {
+  if (cfg.store.postgres) store = postgres::pg_store::open(*cfg.store.postgres);
+  const bool serve_stale = cfg.auth.on_store_unavailable == config::store_unavailable::serve_cached;
+  local = std::make_unique<cache::local_cache>(cfg.cache.local.capacity,
+                                               serve_stale ? cfg.auth.max_stale : std::chrono::milliseconds(0));
+  lookup = std::make_unique<cache::tiered_lookup>(
+      *local, flights, store.get(),
+      cache::lookup_settings{cfg.cache.local.ttl, cfg.cache.positive_ttl, cfg.cache.negative_ttl, serve_stale},
+      metrics);
+
+  std::vector<cache::shared_tier*> tiers;
+  if (cfg.cache.redis) {
+    auto options = cache::make_redis_options(*cfg.cache.redis);
+    if (!options) throw std::runtime_error("cache.redis.url: cannot parse '" + cfg.cache.redis->url + "'");
+    for (const auto& ex : worker_executors) {
+      redis_clients.push_back(cache::make_redis_client(ex, *options, metrics));
+      // After a reconnect this instance may have missed invalidations: drop the local tier.
+      redis_clients.back()->on_reconnect([l = local.get()] {
+        spdlog::warn("redis reconnected: dropping the local credential cache");
+        l->clear();
+      });
+      redis_tiers.push_back(std::make_unique<cache::redis_tier>(*redis_clients.back(), cfg.cache.redis->namespace_));
+      tiers.push_back(redis_tiers.back().get());
+    }
+  }
+  if (store) last_used = std::make_unique<auth::last_used_tracker>(cfg.auth.last_used_debounce, metrics);
+  authenticator = std::make_unique<auth::authenticator>(*lookup, std::move(tiers), last_used.get(), metrics);
+}
+
+auth_stack::~auth_stack() { stop(); }
+
+void auth_stack::start() {
+  if (!last_used) return;
+  asio::co_spawn(
+      background_,
+      [this]() -> asio::awaitable<void> {
+        asio::steady_timer timer(background_);
+        while (true) {
+          timer.expires_after(std::chrono::seconds(1));
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) co_return;
+          co_await last_used->flush(*store);
+        }
+      },
+      asio::detached);
+  background_thread_ = std::thread([this] { background_.run(); });
+}
+
+void auth_stack::stop() {
+  background_.stop();
+  if (background_thread_.joinable()) background_thread_.join();
+}
+
+bool auth_stack::store_ready() {
+  if (!store) return false;
+  auto* pg = dynamic_cast<postgres::pg_store*>(store.get());
+  if (!pg) return false;
+  const auto r = pg->find_key_by_hash_sync(std::string(64, '0'));
+  return r || r.error() == make_error_code(errc::not_found);
+}
+
+bool auth_stack::redis_healthy() const {
+  for (const auto& c : redis_clients)
+    if (!c->healthy()) return false;
+  return !redis_clients.empty();
+}
+
+}  // namespace keygate::app

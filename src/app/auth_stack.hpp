@@ -1,0 +1,57 @@
+// keygate::app::auth_stack — builds the auth phase and everything behind it from the config:
+// the store (Postgres), the local cache, the singleflight, one Redis client and tier per worker
+// (when cache.redis is set), the last_used tracker and the authenticator. Owned by the gateway.
+//
+// Lifetime: created after the workers' io_contexts exist and destroyed after they stopped, so
+// per-worker Redis clients never outlive their executors.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "keygate/auth/authenticator.hpp"
+#include "keygate/cache/local_cache.hpp"
+#include "keygate/cache/redis_client.hpp"
+#include "keygate/cache/redis_tier.hpp"
+#include "keygate/cache/singleflight.hpp"
+#include "keygate/cache/tiered_lookup.hpp"
+#include "keygate/config/config.hpp"
+#include "keygate/obs/metrics.hpp"
+#include "keygate/store/key_store.hpp"
+
+namespace keygate::app {
+
+struct auth_stack {
+  // `worker_executors[w]` is worker w's executor. Throws std::runtime_error on a bad Redis URL.
+  auth_stack(const config::config& cfg, const std::vector<boost::asio::any_io_executor>& worker_executors,
+             obs::registry& metrics);
+  ~auth_stack();
+
+  // Starts the background thread (last_used flushes).
+  void start();
+  // Stops the background thread; call after the workers stopped.
+  void stop();
+
+  // Postgres reachable (a lookup answers, found or not) — for /readyz. Blocking, bounded by
+  // the store's query_timeout.
+  bool store_ready();
+  bool redis_healthy() const;
+  bool redis_configured() const { return !redis_clients.empty(); }
+
+  std::unique_ptr<store::key_store> store;
+  std::unique_ptr<cache::local_cache> local;
+  cache::singleflight flights;
+  std::unique_ptr<cache::tiered_lookup> lookup;
+  std::vector<std::unique_ptr<cache::redis_client>> redis_clients;  // one per worker
+  std::vector<std::unique_ptr<cache::redis_tier>> redis_tiers;
+  std::unique_ptr<auth::last_used_tracker> last_used;
+  std::unique_ptr<auth::authenticator> authenticator;
+
+ private:
+  boost::asio::io_context background_;
+  std::thread background_thread_;
+};
+
+}  // namespace keygate::app

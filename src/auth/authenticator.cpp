@@ -1,0 +1,105 @@
+#include "keygate/auth/authenticator.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "keygate/auth/credential.hpp"
+#include "keygate/auth/decide.hpp"
+#include "keygate/auth/key_format.hpp"
+
+namespace keygate::auth {
+namespace asio = boost::asio;
+
+authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
+                             last_used_tracker* last_used, obs::registry& metrics)
+    : lookup_(lookup),
+      shared_tiers_(std::move(shared_tiers)),
+      last_used_(last_used),
+      decisions_(metrics.counters("keygate_auth_decisions_total", "Authentication decisions by result", {"result"})),
+      allowed_(&decisions_.with({"ok"})),
+      fail_closed_(&metrics.counters("keygate_auth_fail_closed_total",
+                                     "Requests refused because the credential store was unavailable", {})
+                        .with({})),
+      shadow_denied_(&metrics.counters("keygate_auth_shadow_denials_total",
+                                       "Denials on shadow-mode routes that were forwarded anyway", {})
+                          .with({})) {}
+
+proxy::phase_result authenticator::finish(proxy::request_context& ctx, errc verdict) {
+  if (verdict == errc::ok) {
+    allowed_->inc();
+    return {};
+  }
+  decisions_.with({std::string(code_name(verdict))}).inc();
+  if (ctx.route.mode == config::route_mode::shadow) {
+    shadow_denied_->inc();
+    ctx.would_deny = true;
+    ctx.identity_headers.clear();
+    spdlog::info("would_deny route={} request_id={} reason={} key_id={}", ctx.route.name, ctx.request_id,
+                 code_name(verdict), ctx.key_id);
+    return {};
+  }
+  return {false, verdict};
+}
+
+asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& ctx) {
+  const auto& cfg = ctx.cfg.auth;
+  const auto cred = extract_credential(ctx.head, cfg);
+  if (!cred) co_return finish(ctx, static_cast<errc>(cred.error().value()));
+  if (cred->kind == credential_kind::none) {
+    if (ctx.route.auth == config::auth_requirement::optional) co_return proxy::phase_result{};
+    co_return finish(ctx, errc::missing_credentials);
+  }
+
+  // Format gate: a malformed credential costs no cache, Redis or Postgres access.
+  const bool is_key = cred->kind == credential_kind::api_key;
+  if (is_key ? !parse_key(cred->value, cfg.key_prefixes) : !is_session_token_shape(cred->value))
+    co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
+  const auto hash = sha256_hex(cred->value);
+  const auto type = is_key ? cache::credential_type::key : cache::credential_type::session;
+
+  auto* shared = shared_tiers_.empty() ? nullptr : shared_tiers_[ctx.worker];
+  const auto found = co_await lookup_.find(type, view(hash), shared);
+  if (!found) {
+    fail_closed_->inc();
+    co_return finish(ctx, static_cast<errc>(found.error().value()));
+  }
+  ctx.cache_tier = found->tier;
+  const auto& e = *found->entry;
+  if (!e.found) co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
+
+  const auto now = store::clock::now();
+  const std::string& prefix = cfg.identity_header_prefix;
+  errc verdict;
+  if (e.key) {
+    const auto& k = *e.key;
+    ctx.auth_method = "api_key";
+    ctx.key_id = k.key_id;
+    ctx.tenant = k.tenant_id;
+    verdict = decide(k, ctx.route, now);
+    if (verdict == errc::ok) {
+      std::string scopes;
+      for (const auto& s : k.scopes) {
+        if (!scopes.empty()) scopes += ' ';
+        scopes += s;
+      }
+      ctx.identity_headers = {{prefix + "Tenant", k.tenant_id},   {prefix + "User", k.user_id},
+                              {prefix + "Key-Id", k.key_id},      {prefix + "Auth-Method", "api_key"},
+                              {prefix + "Scopes", std::move(scopes)}};
+      if (last_used_) last_used_->touched(k.key_id, now);
+    }
+  } else {
+    const auto& s = *e.session;
+    ctx.auth_method = "session";
+    ctx.key_id = s.session_id;
+    ctx.tenant = s.tenant_id;
+    verdict = decide(s, ctx.route, now);
+    if (verdict == errc::ok)
+      ctx.identity_headers = {{prefix + "Tenant", s.tenant_id},
+                              {prefix + "User", s.user_id},
+                              {prefix + "Session-Id", s.session_id},
+                              {prefix + "Auth-Method", "session"},
+                              {prefix + "Scopes", ""}};
+  }
+  co_return finish(ctx, verdict);
+}
+
+}  // namespace keygate::auth

@@ -1,0 +1,105 @@
+#include "keygate/cache/tiered_lookup.hpp"
+
+namespace keygate::cache {
+namespace asio = boost::asio;
+
+tiered_lookup::tiered_lookup(local_cache& local, singleflight& flights, store::key_store* store,
+                             lookup_settings settings, obs::registry& metrics)
+    : local_(local), flights_(flights), store_(store), settings_(settings) {
+  auto& lookups = metrics.counters("keygate_cache_lookups_total", "Credential lookups by tier and outcome",
+                                   {"tier", "outcome"});
+  const auto counters_for = [&](const char* tier) {
+    return tier_counters{&lookups.with({tier, "hit"}), &lookups.with({tier, "negative"}),
+                         &lookups.with({tier, "miss"}), &lookups.with({tier, "error"})};
+  };
+  local_c_ = counters_for("local");
+  redis_c_ = counters_for("redis");
+  store_c_ = counters_for("postgres");
+  stale_served_ = &metrics.counters("keygate_stale_served_total",
+                                    "Credentials answered from expired cache entries while the store was unavailable",
+                                    {}).with({});
+}
+
+asio::awaitable<result<entry_ptr>> tiered_lookup::from_store(credential_type type, std::string sha256_hex) {
+  if (!store_) co_return errc::store_unavailable;
+  auto e = std::make_shared<entry>();
+  e->type = type;
+  errc failure = errc::ok;
+  if (type == credential_type::key) {
+    auto rec = co_await store_->find_key_by_hash(sha256_hex);
+    if (rec) e->key = std::move(*rec);
+    else if (rec.error() != make_error_code(errc::not_found)) failure = static_cast<errc>(rec.error().value());
+  } else {
+    auto rec = co_await store_->find_session_by_hash(sha256_hex);
+    if (rec) e->session = std::move(*rec);
+    else if (rec.error() != make_error_code(errc::not_found)) failure = static_cast<errc>(rec.error().value());
+  }
+  if (failure != errc::ok) {
+    store_c_.error->inc();
+    co_return failure;
+  }
+  e->found = e->key.has_value() || e->session.has_value();
+  (e->found ? store_c_.hit : store_c_.negative)->inc();
+  co_return entry_ptr(std::move(e));
+}
+
+asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type, std::string_view sha256_hex,
+                                                          shared_tier* shared) {
+  const std::string key = local_cache::key_of(type, sha256_hex);
+  auto now = steady::now();
+  if (auto hit = local_.get(key, now)) {
+    (hit->found ? local_c_.hit : local_c_.negative)->inc();
+    co_return lookup_result{std::move(hit), "local"};
+  }
+  local_c_.miss->inc();
+  const auto generation = local_.generation(key);
+
+  std::string_view answered = "coalesced";
+  bool leader = false;
+  const std::string hash(sha256_hex);
+  auto r = co_await flights_.run(
+      key,
+      [&]() -> asio::awaitable<result<entry_ptr>> {
+        if (shared) {
+          auto cached = co_await shared->get(type, hash);
+          if (!cached) {
+            redis_c_.error->inc();
+          } else if (*cached) {
+            ((*cached)->found ? redis_c_.hit : redis_c_.negative)->inc();
+            answered = "redis";
+            co_return *cached;
+          } else {
+            redis_c_.miss->inc();
+          }
+        }
+        auto stored = co_await from_store(type, hash);
+        if (!stored) co_return stored;
+        answered = "postgres";
+        entry_ptr e = *stored;
+        if (shared) {
+          const auto ttl = entry_ttl(*e, settings_.positive_ttl, settings_.negative_ttl, store::clock::now());
+          auto kept = co_await shared->fill(type, hash, e, ttl);
+          if (kept && *kept) e = *kept;  // an entry already there (e.g. a tombstone) wins
+          else if (!kept) redis_c_.error->inc();
+        }
+        co_return e;
+      },
+      &leader);
+
+  now = steady::now();
+  if (r) {
+    const auto ttl = std::min(settings_.local_ttl,
+                              entry_ttl(**r, settings_.positive_ttl, settings_.negative_ttl, store::clock::now()));
+    local_.fill(key, *r, ttl, generation, now);
+    co_return lookup_result{*r, leader ? answered : std::string_view("coalesced")};
+  }
+  if (settings_.serve_stale) {
+    if (auto stale = local_.get_stale(key, now)) {
+      stale_served_->inc();
+      co_return lookup_result{std::move(stale), "stale"};
+    }
+  }
+  co_return r.error();
+}
+
+}  // namespace keygate::cache
