@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "keygate/config/config.hpp"
@@ -92,6 +93,18 @@ class redis_client {
   // Connected and breaker closed: execute() will reach Redis. Any thread.
   virtual bool healthy() const noexcept = 0;
 };
+
+// Builds an argv from strings, string views and literals: `co_await c.execute(redis_command("GET", key))`.
+// Prefer it to a braced list inside co_await: GCC 12 rejects a braced list of std::string built
+// from literals there ("array used as initializer"), since its backing array lives across the
+// suspension.
+template <class... Args>
+std::vector<std::string> redis_command(Args&&... args) {
+  std::vector<std::string> argv;
+  argv.reserve(sizeof...(Args));
+  (argv.emplace_back(std::forward<Args>(args)), ...);
+  return argv;
+}
 
 // PUBLISH on `client`; the reply's integer is the number of receivers (of this Redis node).
 inline boost::asio::awaitable<result<redis_reply>> publish(redis_client& client, std::string channel,
