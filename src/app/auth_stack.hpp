@@ -6,20 +6,27 @@
 // per-worker Redis clients never outlive their executors.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "keygate/auth/authenticator.hpp"
 #include "keygate/cache/local_cache.hpp"
+#include "keygate/cache/blocking_invalidation_sink.hpp"
+#include "keygate/cache/invalidator.hpp"
 #include "keygate/cache/redis_client.hpp"
+#include "keygate/cache/redis_subscriber.hpp"
 #include "keygate/cache/redis_tier.hpp"
 #include "keygate/cache/singleflight.hpp"
 #include "keygate/cache/tiered_lookup.hpp"
 #include "keygate/config/config.hpp"
 #include "keygate/obs/metrics.hpp"
+#include "keygate/manage/service.hpp"
 #include "keygate/store/key_store.hpp"
+#include "keygate/store/management_store.hpp"
 
 namespace keygate::app {
 
@@ -29,7 +36,7 @@ struct auth_stack {
              obs::registry& metrics);
   ~auth_stack();
 
-  // Starts the background thread (last_used flushes).
+  // Starts the background thread (last_used flushes, invalidation bus, invalidations).
   void start();
   // Stops the background thread; call after the workers stopped.
   void stop();
@@ -40,7 +47,14 @@ struct auth_stack {
   bool redis_healthy() const;
   bool redis_configured() const { return !redis_clients.empty(); }
 
+  // The background executor (its own thread): last_used flushes, the invalidation subscriber,
+  // and invalidations (with their own Redis connection). Declared first: the clients below are
+  // bound to it.
+  boost::asio::io_context background;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> background_guard{background.get_executor()};
+
   std::unique_ptr<store::key_store> store;
+  store::management_store* management = nullptr;  // the same object as `store`, when it supports it
   std::unique_ptr<cache::local_cache> local;
   cache::singleflight flights;
   std::unique_ptr<cache::tiered_lookup> lookup;
@@ -49,8 +63,18 @@ struct auth_stack {
   std::unique_ptr<auth::last_used_tracker> last_used;
   std::unique_ptr<auth::authenticator> authenticator;
 
+  // Invalidation (SPEC §5/§6): the bus subscriber purges the local cache on every instance;
+  // the invalidator rewrites Redis and publishes; the sink and service are used by the
+  // internal API's management calls (on `management_pool`, never on an io thread).
+  std::unique_ptr<cache::redis_client> background_redis;
+  std::unique_ptr<cache::redis_tier> background_tier;
+  std::unique_ptr<cache::redis_subscriber> subscriber;
+  std::unique_ptr<cache::invalidator> invalidator;
+  std::unique_ptr<cache::blocking_invalidation_sink> sink;
+  std::unique_ptr<manage::service> service;
+  boost::asio::thread_pool management_pool{2};
+
  private:
-  boost::asio::io_context background_;
   std::thread background_thread_;
 };
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "keygate/admin/internal_server.hpp"
+#include "keygate/admin/management_api.hpp"
 #include "keygate/build_info.hpp"
 #include "keygate/config/loader.hpp"
 #include "keygate/http/worker.hpp"
@@ -31,7 +32,14 @@ struct gateway::impl {
   std::vector<std::unique_ptr<http::worker>> workers;
   std::unique_ptr<auth_stack> auth;  // after `workers`: destroyed first (its Redis clients use their executors)
   admin::internal_server internal;
+  admin::api_context api;
+  std::mutex cfg_mutex;  // `cfg` is replaced on reload while the internal thread reads it
   std::atomic<bool> draining{false};
+
+  std::shared_ptr<const config::config> current_config() {
+    std::lock_guard lock(cfg_mutex);
+    return cfg;
+  }
   obs::counter* reload_ok = nullptr;
   obs::counter* reload_failed = nullptr;
 
@@ -96,7 +104,10 @@ struct gateway::impl {
         spdlog::warn("reload: listen addresses and worker count change only on restart");
       obs::setup_logging(fresh->log);
       auto next = proxy::runtime::build(fresh, worker_count(), metrics, runtime.get());
-      cfg = fresh;
+      {
+        std::lock_guard lock(cfg_mutex);
+        cfg = fresh;
+      }
       runtime = next;
       for (auto& w : workers) w->update_runtime(next);
       reload_ok->inc();
@@ -179,6 +190,15 @@ int gateway::run() {
   s.auth = std::make_unique<auth_stack>(*s.cfg, executors, s.metrics);
   s.shared->auth = s.auth->authenticator.get();
   s.register_internal_routes();
+  s.api.config = [&s] { return s.current_config(); };
+  s.api.lookup = s.auth->lookup.get();
+  s.api.store = s.auth->store.get();
+  s.api.management = s.auth->management;
+  s.api.service = s.auth->service.get();
+  s.api.sink = s.auth->sink.get();
+  s.api.pool = &s.auth->management_pool;
+  s.api.metrics = &s.metrics;
+  admin::register_management_api(s.internal, s.api);
   try {
     s.internal.listen(internal_ep);
   } catch (const std::exception& e) {
