@@ -5,6 +5,8 @@
 #   scripts/test.sh                 everything
 #   KEYGATE_TEST_LABEL=unit scripts/test.sh     only one ctest label
 #   BUILD_DIR=build/ci  (default)   where to build
+#   KEYGATE_FUZZ_SECONDS=20           per libFuzzer target (0: skip the fuzz smoke run)
+#   KEYGATE_TEST_SANITIZE=1           also run the unit tests under ASan+UBSan (0: skip)
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -18,6 +20,35 @@ werror=OFF
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEYGATE_WERROR=$werror \
   -DKEYGATE_BUILD_TESTS=ON -DKEYGATE_BUILD_BENCH=ON >/dev/null
 cmake --build "$build_dir" -j "$jobs"
+
+# Unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (own build dir).
+if [[ ${KEYGATE_TEST_SANITIZE:-1} == 1 ]]; then
+  cmake -S . -B build/asan-ubsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKEYGATE_SANITIZE=address,undefined \
+    -DKEYGATE_WERROR=$werror -DKEYGATE_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/asan-ubsan -j "$jobs" --target keygate_unit_tests
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    build/asan-ubsan/tests/keygate_unit_tests --gtest_brief=1
+fi
+
+# Fuzz smoke run: every libFuzzer target for a bounded time, from its seed corpus.
+fuzz_seconds=${KEYGATE_FUZZ_SECONDS:-20}
+if [[ $fuzz_seconds != 0 ]] && command -v clang++ >/dev/null; then
+  cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DKEYGATE_BUILD_FUZZ=ON \
+    -DKEYGATE_BUILD_TESTS=OFF -DKEYGATE_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/fuzz -j "$jobs" --target keygate_fuzzers
+  for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
+    name=$(basename "$fuzzer" _fuzz)
+    corpus=$(mktemp -d /tmp/keygate-fuzz.XXXXXX)
+    [[ -d tests/fuzz/corpus/$name ]] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+    if ! "$fuzzer" "$corpus" -max_total_time="$fuzz_seconds" >"$corpus.log" 2>&1; then
+      tail -40 "$corpus.log"
+      echo "fuzz: $name failed (log above)" >&2
+      exit 1
+    fi
+    echo "fuzz: $name $(grep -o 'Done [0-9]* runs' "$corpus.log")"
+    rm -rf "$corpus" "$corpus.log"
+  done
+fi
 
 services=$(mktemp -d /tmp/keygate-test.XXXXXX)
 cleanup() {
