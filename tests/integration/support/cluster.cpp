@@ -72,6 +72,34 @@ std::optional<std::string> sql_scalar(const std::string& url, const std::string&
   return out;
 }
 
+pg_link::pg_link(const std::string& url) { c_ = pg_connect(url, &error_); }
+
+pg_link::~pg_link() {
+  if (c_) PQfinish(static_cast<PGconn*>(c_));
+}
+
+bool pg_link::exec(const std::string& statement) {
+  if (!c_) return false;
+  PGresult* r = PQexec(static_cast<PGconn*>(c_), statement.c_str());
+  const auto st = PQresultStatus(r);
+  const bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  if (!good) error_ = PQresultErrorMessage(r);
+  PQclear(r);
+  return good;
+}
+
+std::optional<std::string> pg_link::scalar(const std::string& query) {
+  if (!c_) return std::nullopt;
+  PGresult* r = PQexec(static_cast<PGconn*>(c_), query.c_str());
+  std::optional<std::string> out;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK)
+    out = (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) ? std::string() : std::string(PQgetvalue(r, 0, 0));
+  else
+    error_ = PQresultErrorMessage(r);
+  PQclear(r);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 redis_conn::redis_conn(unsigned short port, millis timeout) : timeout_(timeout) {
   c_ = conn::try_connect(port, nullptr, timeout);

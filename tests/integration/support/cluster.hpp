@@ -47,6 +47,23 @@ bool sql(const std::string& url, const std::string& statement, std::string* erro
 // First column of the first row ("" when NULL / no row); nullopt on error.
 std::optional<std::string> sql_scalar(const std::string& url, const std::string& query, std::string* error = nullptr);
 
+// A libpq connection kept open (for transactions that hold locks across calls).
+class pg_link {
+ public:
+  explicit pg_link(const std::string& url);
+  ~pg_link();
+  pg_link(const pg_link&) = delete;
+  pg_link& operator=(const pg_link&) = delete;
+  bool ok() const { return c_ != nullptr; }
+  bool exec(const std::string& statement);  // false + error() on failure
+  std::optional<std::string> scalar(const std::string& query);
+  const std::string& error() const { return error_; }
+
+ private:
+  void* c_ = nullptr;  // PGconn*
+  std::string error_;
+};
+
 // ---------------------------------------------------------------------------------------------
 struct resp {
   enum class kind { nil, string, status, error, integer, array, failed } type = kind::failed;
