@@ -43,16 +43,47 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
   }
   if (store) last_used = std::make_unique<auth::last_used_tracker>(cfg.auth.last_used_debounce, metrics);
   authenticator = std::make_unique<auth::authenticator>(*lookup, std::move(tiers), last_used.get(), metrics);
+
+  if (!store) return;
+  management = dynamic_cast<store::management_store*>(store.get());
+  if (cfg.cache.redis) {
+    auto options = *cache::make_redis_options(*cfg.cache.redis);
+    const auto channel = cache::invalidation_channel(cfg.cache.redis->namespace_);
+    background_redis = cache::make_redis_client(background.get_executor(), options, metrics);
+    background_tier = std::make_unique<cache::redis_tier>(*background_redis, cfg.cache.redis->namespace_);
+    subscriber = cache::make_redis_subscriber(background.get_executor(), options, metrics);
+    auto* l = local.get();
+    subscriber->subscribe(
+        channel,
+        [l](std::string_view message) {
+          if (!cache::decode_invalidation(message, [l](cache::credential_type t, std::string_view h) {
+                l->erase(cache::local_cache::key_of(t, h));
+              }))
+            spdlog::warn("ignored a malformed invalidation message ({} bytes)", message.size());
+        },
+        [l] {
+          // Messages may have been missed while the subscription was down.
+          spdlog::warn("invalidation bus resubscribed: dropping the local credential cache");
+          l->clear();
+        });
+    invalidator = std::make_unique<cache::invalidator>(local.get(), *store, background_tier.get(),
+                                                       background_redis.get(), channel, lookup->settings());
+  } else {
+    invalidator = std::make_unique<cache::invalidator>(local.get(), *store, nullptr, nullptr, "", lookup->settings());
+  }
+  sink = std::make_unique<cache::blocking_invalidation_sink>(*invalidator, background.get_executor());
+  if (management) service = std::make_unique<manage::service>(*management, *sink, manage::service_options::from(cfg));
 }
 
 auth_stack::~auth_stack() { stop(); }
 
 void auth_stack::start() {
+  background_thread_ = std::thread([this] { background.run(); });
   if (!last_used) return;
   asio::co_spawn(
-      background_,
+      background,
       [this]() -> asio::awaitable<void> {
-        asio::steady_timer timer(background_);
+        asio::steady_timer timer(background);
         while (true) {
           timer.expires_after(std::chrono::seconds(1));
           auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -61,11 +92,11 @@ void auth_stack::start() {
         }
       },
       asio::detached);
-  background_thread_ = std::thread([this] { background_.run(); });
 }
 
 void auth_stack::stop() {
-  background_.stop();
+  management_pool.join();
+  background.stop();
   if (background_thread_.joinable()) background_thread_.join();
 }
 
