@@ -164,6 +164,39 @@ TEST_F(InternalTenancy, UnknownTargetsAnswerZero) {
   EXPECT_EQ(rc.dump(ns()), before) << "an unknown target changed Redis";
 }
 
+// A user/tenant target covers every credential of the user/tenant: a backend that disables a user
+// (or a tenant's API access) in SQL and invalidates by user_id/tenant_id expects the user's keys
+// AND sessions to stop working at once.
+TEST_F(InternalTenancy, UserAndTenantTargetsCoverSessionsToo) {
+  kc::node a(options("A"));
+  ASSERT_TRUE(a.started());
+  ASSERT_TRUE(db().user("acme", "temp-user", "member"));
+  const auto k = a.create_key("acme", "temp-user");
+  const auto s = a.create_session("temp-user");
+  ASSERT_EQ(a.probe(k.secret), 200);
+  ASSERT_EQ(a.probe_with(kc::cookie(s.secret)), 200);
+  ASSERT_TRUE(db().exec("UPDATE users SET disabled_at = now() WHERE id = 'temp-user'"));
+  const auto r = a.invalidate({{"user_id", "temp-user"}});
+  ASSERT_EQ(r.status(), 200) << r.describe();
+  EXPECT_EQ(a.probe(k.secret), 401) << "the disabled user's key is still accepted";
+  EXPECT_EQ(a.probe_with(kc::cookie(s.secret)), 401) << "the disabled user's session is still accepted after "
+                                                        "invalidating the user";
+  EXPECT_GE(r.json().value("invalidated", 0), 2) << "expected the key and the session: " << r.describe();
+
+  ASSERT_TRUE(db().tenant("temp-tenant"));
+  ASSERT_TRUE(db().user("temp-tenant", "temp-owner", "owner"));
+  const auto tk = a.create_key("temp-tenant", "temp-owner");
+  const auto ts = a.create_session("temp-owner");
+  ASSERT_EQ(a.probe(tk.secret), 200);
+  ASSERT_EQ(a.probe_with(kc::cookie(ts.secret)), 200);
+  ASSERT_TRUE(db().exec("UPDATE tenants SET api_access = false WHERE id = 'temp-tenant'"));
+  const auto rt = a.invalidate({{"tenant_id", "temp-tenant"}});
+  ASSERT_EQ(rt.status(), 200) << rt.describe();
+  EXPECT_NE(a.probe(tk.secret), 200) << "a key of a tenant without API access is still accepted";
+  EXPECT_NE(a.probe_with(kc::cookie(ts.secret)), 200)
+      << "a session of a tenant without API access is still accepted after invalidating the tenant";
+}
+
 // No or invalid caller credentials → 401 (and nothing purged).
 TEST_F(InternalTenancy, MissingOrInvalidCallerCredentialIs401) {
   kc::node n(options("A"));
