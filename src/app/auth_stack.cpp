@@ -10,14 +10,14 @@
 #include <boost/asio/use_future.hpp>
 #include <stdexcept>
 
-#include "postgres/pg_store.hpp"
+#include "store_factory.hpp"
 
 namespace keygate::app {
 namespace asio = boost::asio;
 
 auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io_executor>& worker_executors,
                        obs::registry& metrics) {
-  if (cfg.store.postgres) store = postgres::pg_store::open(*cfg.store.postgres);
+  store = adapters::open_store(cfg.store);  // Postgres or SQLite; nullptr when none is configured
   const bool serve_stale = cfg.auth.on_store_unavailable == config::store_unavailable::serve_cached;
   local = std::make_unique<cache::local_cache>(cfg.cache.local.capacity,
                                                serve_stale ? cfg.auth.max_stale : std::chrono::milliseconds(0));
@@ -101,11 +101,7 @@ void auth_stack::stop() {
 }
 
 bool auth_stack::store_ready() {
-  if (!store) return false;
-  auto* pg = dynamic_cast<postgres::pg_store*>(store.get());
-  if (!pg) return false;
-  const auto r = pg->find_key_by_hash_sync(std::string(64, '0'));
-  return r || r.error() == make_error_code(errc::not_found);
+  return store && adapters::store_answers(*store);
 }
 
 bool auth_stack::redis_healthy() const {

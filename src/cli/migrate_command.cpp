@@ -1,9 +1,9 @@
-// `keygate migrate [--status]`: applies the embedded migrations (postgres/migrator.hpp).
+// `keygate migrate [--status]`: applies the configured backend's embedded migrations
+// (adapters::store_backend::migrate; Postgres or SQLite dialect).
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "keygate/cli/commands.hpp"
-#include "postgres/migrator.hpp"
 #include "store_commands.hpp"
 #include "store_context.hpp"
 
@@ -25,7 +25,7 @@ void add_migrate_command(CLI::App& app, int& exit_code) {
     if (!ctx) return;
     if (o->status) {
       std::string message;
-      auto st = postgres::migration_status(*ctx->store, message);
+      auto st = ctx->store->migration_status(message);
       if (!st) {
         exit_code = fail(manage::error{static_cast<errc>(st.error().value()), message});
         return;
@@ -53,7 +53,7 @@ void add_migrate_command(CLI::App& app, int& exit_code) {
       (void)pending;
       return;
     }
-    const auto report = postgres::migrate(*ctx->store);
+    const auto report = ctx->store->migrate();
     if (report.code != errc::ok) {
       exit_code = fail(manage::error{report.code, report.message});
       return;

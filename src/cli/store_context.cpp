@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "keygate/config/loader.hpp"
+#include "store_factory.hpp"
 
 namespace keygate::cli {
 
@@ -16,12 +17,12 @@ std::unique_ptr<store_context> open_store(const std::string& config_flag, int& e
     exit_code = 1;
     return nullptr;
   }
-  if (!ctx->cfg.store.postgres) {
-    std::cerr << "keygate: this command needs store.postgres in the configuration\n";
+  ctx->store = adapters::open_store(ctx->cfg.store);
+  if (!ctx->store) {
+    std::cerr << "keygate: this command needs store.postgres or store.sqlite in the configuration\n";
     exit_code = 1;
     return nullptr;
   }
-  ctx->store = postgres::pg_store::open(*ctx->cfg.store.postgres);
   ctx->service =
       std::make_unique<manage::service>(*ctx->store, ctx->sink, manage::service_options::from(ctx->cfg));
   return ctx;

@@ -1,5 +1,6 @@
 // Shared plumbing of the store subcommands (migrate, tenants, users, keys, sessions): loading
-// the config, opening Postgres, the one management service, exit-code mapping and output.
+// the config, opening the configured store (Postgres or SQLite, adapters/store_factory.hpp), the
+// one management service, exit-code mapping and output.
 //
 // Output contract (SPEC §1): secrets alone on stdout; list/show results on stdout (JSON with
 // --json); every message and error on stderr, one line, no stack trace. Exit codes: 0 ok,
@@ -13,13 +14,13 @@
 
 #include "keygate/config/config.hpp"
 #include "keygate/manage/service.hpp"
-#include "postgres/pg_store.hpp"
+#include "store_backend.hpp"
 
 namespace keygate::cli {
 
 struct store_context {
   config::config cfg;
-  std::unique_ptr<postgres::pg_store> store;
+  std::unique_ptr<adapters::store_backend> store;
   manage::no_invalidation sink;  // issue 5 replaces this with the Redis-backed sink
   std::unique_ptr<manage::service> service;
 };

@@ -1,46 +1,41 @@
-// Store contract tests: manage::service + postgres::pg_store against a real Postgres, each
-// suite in its own database. Skipped without $KEYGATE_TEST_PG_URL.
+// Store contract tests: manage::service + each store backend (Postgres, SQLite) through
+// adapters::store_backend, each backend on a private database (support/store_test_backends.hpp).
+// Postgres cases skip without $KEYGATE_TEST_PG_URL; SQLite cases need no service and never skip.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <pqxx/pqxx>
+#include <map>
 #include <thread>
 
 #include "keygate/auth/key_format.hpp"
 #include "keygate/manage/service.hpp"
-#include "postgres/migrator.hpp"
 #include "postgres/pg_store.hpp"
 #include "support/pg_test_db.hpp"
+#include "support/store_test_backends.hpp"
 
 namespace keygate {
 namespace {
 using namespace std::chrono_literals;
 using manage::actor;
 
-class StoreContract : public ::testing::Test {
+class StoreContract : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    auto url = test::test_pg_url();
-    if (!url) return;
-    db_ = new test::temp_database(*url);
-  }
-  static void TearDownTestSuite() {
-    delete db_;
-    db_ = nullptr;
-  }
+  static void TearDownTestSuite() { backends_.clear(); }
   void SetUp() override {
-    if (!db_) GTEST_SKIP() << "KEYGATE_TEST_PG_URL not set";
-    ASSERT_TRUE(db_->ok());
-    store_ = std::make_unique<postgres::pg_store>(postgres::pool_options{db_->url(), 8, 2s, 256});
-    const auto m = postgres::migrate(*store_);
+    auto& b = backends_[GetParam()];
+    if (!b) b = test::make_store_test_backend(GetParam());
+    backend_ = b.get();
+    if (const auto why = backend_->skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    store_ = backend_->open(8, 2s, 256);
+    const auto m = store_->migrate();
     ASSERT_EQ(m.code, errc::ok) << m.message;
     manage::service_options o;
     o.key_prefixes = {{"kg_live", true}, {"wm", false}};
     svc_ = std::make_unique<manage::service>(*store_, sink_, o);
-    // Per-test ids so tests in this suite do not see each other's rows.
+    // Per-test ids so tests on one database do not see each other's rows.
     static std::atomic<int> seq{0};
     tenant_ = "t" + std::to_string(++seq);
     ASSERT_TRUE(svc_->create_tenant(actor::cli(), {tenant_, "Tenant", true, 5u}));
@@ -48,16 +43,11 @@ class StoreContract : public ::testing::Test {
     ASSERT_TRUE(svc_->create_user(actor::cli(), {tenant_, tenant_ + "-mem", core::role::member}));
   }
 
-  std::int64_t scalar(const std::string& sql) {
-    pqxx::connection c(db_->url());
-    pqxx::nontransaction tx(c);
-    return tx.exec(sql)[0][0].as<std::int64_t>();
-  }
   std::int64_t audit_rows() {
-    return scalar("SELECT count(*) FROM audit_events WHERE tenant_id = '" + tenant_ + "'");
+    return backend_->scalar("SELECT count(*) FROM audit_events WHERE tenant_id = '" + tenant_ + "'");
   }
   std::int64_t key_rows() {
-    return scalar("SELECT count(*) FROM api_keys WHERE tenant_id = '" + tenant_ + "'");
+    return backend_->scalar("SELECT count(*) FROM api_keys WHERE tenant_id = '" + tenant_ + "'");
   }
 
   manage::create_key_request req(const std::string& user, std::string name = "k") {
@@ -68,37 +58,35 @@ class StoreContract : public ::testing::Test {
     return r;
   }
 
-  static inline test::temp_database* db_ = nullptr;
-  std::unique_ptr<postgres::pg_store> store_;
+  // One backend (and its database) per kind for the whole suite.
+  static inline std::map<std::string, std::unique_ptr<test::store_test_backend>> backends_;
+  test::store_test_backend* backend_ = nullptr;
+  std::unique_ptr<adapters::store_backend> store_;
   manage::no_invalidation sink_;
   std::unique_ptr<manage::service> svc_;
   std::string tenant_;
 };
 
-TEST_F(StoreContract, MigrateIsIdempotentAndRefusesTamperedFiles) {
-  const auto again = postgres::migrate(*store_);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("postgres", "sqlite"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+TEST_P(StoreContract, MigrateIsIdempotentAndRefusesTamperedFiles) {
+  const auto again = store_->migrate();
   EXPECT_EQ(again.code, errc::ok);
   EXPECT_TRUE(again.applied.empty());
   std::string msg;
-  auto st = postgres::migration_status(*store_, msg);
+  auto st = store_->migration_status(msg);
   ASSERT_TRUE(st) << msg;
   ASSERT_FALSE(st->empty());
   for (const auto& m : *st) EXPECT_TRUE(m.applied && !m.changed) << m.version;
-  {
-    pqxx::connection c(db_->url());
-    pqxx::nontransaction(c).exec("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = '0001'");
-  }
-  const auto refused = postgres::migrate(*store_);
+  backend_->exec("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = '0001'");
+  const auto refused = store_->migrate();
   EXPECT_EQ(refused.code, errc::conflict);
   EXPECT_NE(refused.message.find("changed"), std::string::npos);
-  {
-    pqxx::connection c(db_->url());
-    pqxx::nontransaction(c).exec("UPDATE schema_migrations SET checksum = '" + (*st)[0].checksum +
-                                 "' WHERE version = '0001'");
-  }
+  backend_->exec("UPDATE schema_migrations SET checksum = '" + (*st)[0].checksum + "' WHERE version = '0001'");
 }
 
-TEST_F(StoreContract, KeyLifecycleWithAuditRows) {
+TEST_P(StoreContract, KeyLifecycleWithAuditRows) {
   const auto admin = tenant_ + "-admin";
   const auto a0 = audit_rows();
   auto r = req(admin, "ci");
@@ -131,7 +119,7 @@ TEST_F(StoreContract, KeyLifecycleWithAuditRows) {
   EXPECT_EQ(list->size(), 2u);
 }
 
-TEST_F(StoreContract, TwentyConcurrentCreatesAgainstALimitOfFive) {
+TEST_P(StoreContract, TwentyConcurrentCreatesAgainstALimitOfFive) {
   const auto user = tenant_ + "-mem";
   std::atomic<int> ok{0}, limited{0}, other{0};
   std::vector<std::thread> threads;
@@ -152,7 +140,7 @@ TEST_F(StoreContract, TwentyConcurrentCreatesAgainstALimitOfFive) {
   EXPECT_EQ(key_rows(), 5);
 }
 
-TEST_F(StoreContract, BadInputWritesNothing) {
+TEST_P(StoreContract, BadInputWritesNothing) {
   const auto admin = tenant_ + "-admin";
   const auto a0 = audit_rows();
   auto bad = [&](manage::create_key_request r) { return svc_->create_key(actor::cli(), r).error().code; };
@@ -178,7 +166,7 @@ TEST_F(StoreContract, BadInputWritesNothing) {
   EXPECT_EQ(key_rows(), 0);
 }
 
-TEST_F(StoreContract, TenantScopedRulesOnRealStore) {
+TEST_P(StoreContract, TenantScopedRulesOnRealStore) {
   const auto admin = tenant_ + "-admin", mem = tenant_ + "-mem";
   auto adm_key = svc_->create_key(actor::cli(), req(admin));
   ASSERT_TRUE(adm_key);
@@ -199,7 +187,7 @@ TEST_F(StoreContract, TenantScopedRulesOnRealStore) {
   EXPECT_EQ(svc_->create_key(m, own).error().code, errc::forbidden);
 }
 
-TEST_F(StoreContract, ImportTenThousandInOneTransaction) {
+TEST_P(StoreContract, ImportTenThousandInOneTransaction) {
   const auto admin = tenant_ + "-admin";
   manage::import_request r{tenant_, admin, "wm", {}};
   for (std::size_t i = 0; i < 10000; ++i)
@@ -219,7 +207,7 @@ TEST_F(StoreContract, ImportTenThousandInOneTransaction) {
   EXPECT_EQ(key_rows(), 10000);
 }
 
-TEST_F(StoreContract, AsyncLookupResumesOnCallersExecutor) {
+TEST_P(StoreContract, AsyncLookupResumesOnCallersExecutor) {
   auto k = svc_->create_key(actor::cli(), req(tenant_ + "-admin"));
   ASSERT_TRUE(k);
   auto s = svc_->create_session(actor::cli(), {tenant_ + "-mem", 1h});
@@ -252,8 +240,9 @@ TEST_F(StoreContract, AsyncLookupResumesOnCallersExecutor) {
   EXPECT_EQ((*session)->session_id, s->session.id);
 }
 
-TEST_F(StoreContract, FullQueueFailsFast) {
-  postgres::pg_store tiny(postgres::pool_options{db_->url(), 1, 2s, 1});
+TEST_P(StoreContract, FullQueueFailsFast) {
+  auto tiny_store = backend_->open(1, 2s, 1);
+  auto& tiny = *tiny_store;
   boost::asio::io_context io;
   std::atomic<int> overloaded{0}, done{0};
   for (int i = 0; i < 50; ++i)
@@ -276,7 +265,7 @@ TEST(StoreDeadline, FrozenPostgresFailsAtQueryTimeoutAndRecovers) {
   test::private_postgres pg;
   ASSERT_TRUE(pg.ok());
   postgres::pg_store store(postgres::pool_options{pg.url(), 2, 300ms, 64});
-  ASSERT_EQ(postgres::migrate(store).code, errc::ok);
+  ASSERT_EQ(store.migrate().code, errc::ok);
   auto warm = store.find_key_by_hash_sync(std::string(64, 'a'));
   ASSERT_EQ(warm.error(), errc::not_found);
 
@@ -303,6 +292,49 @@ TEST(StoreDeadline, FrozenPostgresFailsAtQueryTimeoutAndRecovers) {
   ASSERT_FALSE(down);
   EXPECT_TRUE(down.error() == errc::store_unavailable || down.error() == errc::store_timeout)
       << down.error().message();
+}
+
+// SQLite: another connection (e.g. the CLI next to `serve`) holding the write lock makes writes
+// fail with store_timeout after busy_timeout, while lookups keep answering (WAL); the store
+// recovers when the lock is released.
+TEST(SqliteStoreDeadline, ForeignWriteLockTimesOutWritesButNotReads) {
+  test::sqlite_test_backend b;
+  sqlite::sqlite_options o;
+  o.path = b.path();
+  o.busy_timeout = 300ms;
+  o.query_timeout = 2s;
+  sqlite::sqlite_store s(o);
+  ASSERT_EQ(s.migrate().code, errc::ok);
+  auto insert = [&](const std::string& id) {
+    return s.transact([&](store::store_tx& tx) {
+      return tx.insert_tenant({id, "X", true, std::nullopt, store::clock::now()});
+    });
+  };
+  b.exec("PRAGMA journal_mode");  // the file exists and is in WAL mode
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(b.path().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto blocked = insert("blocked");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error(), errc::store_timeout);
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 1500ms);
+  EXPECT_EQ(s.find_key_by_hash_sync(std::string(64, 'a')).error(), errc::not_found);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(insert("after"));
+  EXPECT_EQ(b.scalar("SELECT count(*) FROM tenants WHERE id IN ('blocked', 'after')"), 1);
+}
+
+TEST(SqliteStoreDeadline, UnusablePathIsStoreUnavailable) {
+  sqlite::sqlite_options o;
+  o.path = "/nonexistent-dir/keygate.db";
+  sqlite::sqlite_store s(o);
+  const auto m = s.migrate();
+  EXPECT_EQ(m.code, errc::store_unavailable) << m.message;
+  EXPECT_EQ(s.find_key_by_hash_sync(std::string(64, 'a')).error(), errc::store_unavailable);
 }
 
 }  // namespace

@@ -1,10 +1,6 @@
 #include "postgres/migrator.hpp"
 
-#include <map>
 #include <pqxx/pqxx>
-
-#include "keygate/auth/key_format.hpp"
-#include "postgres/embedded_migrations.hpp"
 
 namespace keygate::postgres {
 namespace {
@@ -18,51 +14,17 @@ constexpr std::string_view create_table =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, name text NOT NULL, "
     "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
 
-struct applied_row {
-  std::string checksum;
-  std::string name;
-  std::string applied_at;
-};
-
 std::vector<migration_state> files() {
-  std::vector<migration_state> out;
-  for (const auto& m : embedded_migrations()) {
-    migration_state s;
-    const std::string file(m.file);
-    const auto us = file.find('_');
-    s.version = file.substr(0, us);
-    s.name = us == std::string::npos ? file : file.substr(us + 1, file.size() - us - 1 - 4);  // drop ".sql"
-    s.checksum = auth::sha256_hex_string(m.sql);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return adapters::migration_files(adapters::postgres_migrations());
 }
 
-std::map<std::string, applied_row> read_applied(pqxx::connection_base& c) {
+adapters::applied_map read_applied(pqxx::connection_base& c) {
   pqxx::nontransaction tx(c);
-  std::map<std::string, applied_row> out;
+  adapters::applied_map out;
   for (const auto& r : tx.exec("SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC', "
                                "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM schema_migrations ORDER BY version"))
-    out[r[0].c_str()] = applied_row{r[2].c_str(), r[1].c_str(), r[3].c_str()};
+    out[r[0].c_str()] = adapters::applied_migration{r[1].c_str(), r[2].c_str(), r[3].c_str()};
   return out;
-}
-
-std::vector<migration_state> merge(std::vector<migration_state> fs,
-                                   const std::map<std::string, applied_row>& applied) {
-  for (auto& f : fs) {
-    if (auto it = applied.find(f.version); it != applied.end()) {
-      f.applied = true;
-      f.changed = it->second.checksum != f.checksum;
-      f.applied_at = it->second.applied_at;
-    }
-  }
-  for (const auto& [version, row] : applied) {
-    const bool known =
-        std::any_of(fs.begin(), fs.end(), [&](const migration_state& f) { return f.version == version; });
-    if (!known)
-      fs.push_back(migration_state{version, row.name, row.checksum, true, false, true, row.applied_at});
-  }
-  return fs;
 }
 
 }  // namespace
@@ -86,16 +48,13 @@ migrate_report migrate(pg_store& store) {
       } unlock{c};
       step();
       pqxx::nontransaction(c).exec(std::string(create_table));
-      const auto states = merge(files(), read_applied(c));
-      for (const auto& s : states)
-        if (s.changed) {
-          report.code = errc::conflict;
-          report.message = "migration " + s.version + "_" + s.name +
-                           ".sql was changed after it was applied (checksum mismatch); refusing to migrate";
-          w.disarm();
-          return {};
-        }
-      const auto sources = embedded_migrations();
+      const auto states = adapters::merge_applied(files(), read_applied(c));
+      if (auto changed = adapters::check_unchanged(states); changed.code != errc::ok) {
+        report = std::move(changed);
+        w.disarm();
+        return {};
+      }
+      const auto sources = adapters::postgres_migrations();
       for (std::size_t i = 0; i < sources.size(); ++i) {
         const auto& s = states[i];
         if (s.applied) continue;
@@ -137,7 +96,7 @@ result<std::vector<migration_state>> migration_status(pg_store& store, std::stri
     try {
       w.arm();
       pqxx::nontransaction(c).exec(std::string(create_table));
-      out = merge(files(), read_applied(c));
+      out = adapters::merge_applied(files(), read_applied(c));
       w.disarm();
       return {};
     } catch (...) {

@@ -1,4 +1,5 @@
-// Row <-> record mapping for the Postgres adapter (column orders are those of queries.hpp).
+// Row <-> record mapping for the Postgres adapter: pqxx rows read through the shared mapping
+// (shared/row_mapping.hpp; column orders are those of queries.hpp).
 #pragma once
 
 #include <optional>
@@ -6,18 +7,12 @@
 #include <string>
 
 #include "keygate/store/records.hpp"
+#include "shared/row_values.hpp"
 
 namespace keygate::postgres::rows {
 
-std::optional<std::int64_t> micros(const std::optional<store::time_point>& t);
-std::int64_t micros(store::time_point t);
-std::optional<store::time_point> opt_time(const pqxx::field& f);
-store::time_point time(const pqxx::field& f);
-std::string str(const pqxx::field& f);
-std::optional<std::string> opt_str(const pqxx::field& f);
-core::role role(const pqxx::field& f);
-std::vector<std::string> scopes(const pqxx::field& f);  // space-joined by the query
-std::string join_scopes(const std::vector<std::string>& s);
+using adapters::join_scopes;
+using adapters::micros;
 
 store::tenant tenant(const pqxx::row& r);
 store::user user(const pqxx::row& r);

@@ -1,16 +1,12 @@
 #include "postgres/pg_store.hpp"
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <future>
 #include <pqxx/pqxx>
 
+#include "postgres/migrator.hpp"
 #include "postgres/pg_rows.hpp"
 #include "postgres/pg_store_tx.hpp"
 #include "postgres/queries.hpp"
+#include "shared/pool_bridge.hpp"
 
 namespace keygate::postgres {
 namespace asio = boost::asio;
@@ -58,37 +54,21 @@ std::unique_ptr<pg_store> pg_store::open(const config::postgres& cfg) {
 template <class T>
 result<T> pg_store::run_blocking(std::function<result<T>(pg_worker&)> f) {
   if (auto* w = pg_pool::current()) return f(*w);  // already on a pool thread (inside run())
-  std::promise<result<T>> done;
-  auto fut = done.get_future();
-  const bool queued =
-      pool_.try_submit([&](result<pg_worker*> w) { done.set_value(w ? f(**w) : result<T>(w.error())); },
-                       steady::now() + pool_.options().query_timeout);
-  if (!queued) return errc::store_overloaded;
-  // The job always completes (run, expired or pool stopping), so the references above stay valid.
-  return fut.get();
+  return adapters::block_on<T>([&](adapters::completion<T> complete) {
+    return pool_.try_submit(
+        [&f, complete](result<pg_worker*> w) { complete(w ? f(**w) : result<T>(w.error())); },
+        steady::now() + pool_.options().query_timeout);
+  });
 }
 
-// Resumes the awaiting coroutine on its own executor: the completion handler is dispatched
-// through its associated executor, never run on the pool thread.
+// Resumes the awaiting coroutine on its own executor (shared/pool_bridge.hpp).
 template <class T>
 asio::awaitable<result<T>> pg_store::run_async(std::function<result<T>(pg_worker&)> f) {
-  auto init = [this, f = std::move(f)](auto handler) mutable {
-    using handler_t = decltype(handler);
-    auto h = std::make_shared<handler_t>(std::move(handler));
-    auto complete = [h](result<T> r) {
-      auto ex = asio::get_associated_executor(*h);
-      asio::dispatch(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
-    };
-    const bool queued = pool_.try_submit(
+  return adapters::resume_on_caller<T>([this, f = std::move(f)](adapters::completion<T> complete) mutable {
+    return pool_.try_submit(
         [f = std::move(f), complete](result<pg_worker*> w) { complete(w ? f(**w) : result<T>(w.error())); },
         steady::now() + pool_.options().query_timeout);
-    if (!queued) {
-      auto ex = asio::get_associated_executor(*h);
-      asio::post(ex, [h]() mutable { std::move (*h)(result<T>(errc::store_overloaded)); });
-    }
-  };
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(result<T>)>(
-      std::move(init), asio::use_awaitable);
+  });
 }
 
 asio::awaitable<result<store::key_record>> pg_store::find_key_by_hash(std::string sha256_hex) {
@@ -157,6 +137,14 @@ result<void> pg_store::transact(const std::function<result<void>(store::store_tx
     }
     return out;
   });
+}
+
+adapters::migrate_report pg_store::migrate() {
+  return postgres::migrate(*this);
+}
+
+result<std::vector<adapters::migration_state>> pg_store::migration_status(std::string& message) {
+  return postgres::migration_status(*this, message);
 }
 
 result<void> pg_store::with_connection(const raw_work& work) {

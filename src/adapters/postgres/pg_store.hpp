@@ -1,6 +1,7 @@
 // keygate::postgres::pg_store — the Postgres implementation of the store interfaces:
 // store::key_store (async lookups for the data plane), store::management_store (transactions for
-// manage::service) and store::blocking_runner (run blocking service calls from coroutines).
+// manage::service) and store::blocking_runner (run blocking service calls from coroutines), as one
+// adapters::store_backend.
 // All work runs on one pg_pool (bounded queue, one connection per thread, query_timeout deadline).
 // No libpqxx type or exception crosses this header.
 #pragma once
@@ -10,9 +11,8 @@
 #include <string>
 
 #include "keygate/config/config.hpp"
-#include "keygate/store/key_store.hpp"
-#include "keygate/store/management_store.hpp"
 #include "postgres/pg_pool.hpp"
+#include "store_backend.hpp"
 
 namespace pqxx {
 class connection_base;
@@ -20,9 +20,7 @@ class connection_base;
 
 namespace keygate::postgres {
 
-class pg_store final : public store::key_store,
-                       public store::management_store,
-                       public store::blocking_runner {
+class pg_store final : public adapters::store_backend {
  public:
   explicit pg_store(pool_options o);
   // From the `store.postgres` config section (pool_size threads, query_timeout).
@@ -34,6 +32,9 @@ class pg_store final : public store::key_store,
                                                        store::time_point at) override;
   boost::asio::awaitable<result<void>> run(std::function<result<void>()> work) override;
   result<void> transact(const std::function<result<void>(store::store_tx&)>& work) override;
+  adapters::migrate_report migrate() override;  // postgres/migrator.hpp
+  result<std::vector<adapters::migration_state>> migration_status(std::string& message) override;
+  std::string_view kind() const noexcept override { return "postgres"; }
 
   // Blocking lookups (CLI, tests, benchmarks): same pool, same deadline, same errors.
   result<store::key_record> find_key_by_hash_sync(const std::string& sha256_hex);

@@ -1,0 +1,157 @@
+#include "sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include "shared/pool_bridge.hpp"
+#include "shared/row_mapping.hpp"
+#include "sqlite/queries.hpp"
+#include "sqlite/sqlite_migrator.hpp"
+#include "sqlite/sqlite_store_tx.hpp"
+
+namespace keygate::sqlite {
+namespace asio = boost::asio;
+
+namespace {
+
+template <class T, class Map>
+result<T> lookup(connection& c, std::string_view sql, const std::string& hash, Map map) {
+  try {
+    c.arm();
+    auto s = c.prepare(sql);
+    s.bind_all(hash);
+    if (!s.step()) return errc::not_found;
+    return map(s);
+  } catch (...) {
+    return c.map_current_exception();
+  }
+}
+
+auto map_key(const std::string& hash) {
+  return [&hash](const statement& s) { return adapters::rows::key_record(s, hash); };
+}
+auto map_session() {
+  return [](const statement& s) { return adapters::rows::session_record(s); };
+}
+
+}  // namespace
+
+sqlite_store::sqlite_store(sqlite_options o)
+    : options_(std::move(o)),
+      writer_(options_, connection::role::writer, 1),
+      readers_(options_, connection::role::reader, options_.readers) {}
+
+std::unique_ptr<sqlite_store> sqlite_store::open(const config::sqlite& cfg) {
+  sqlite_options o;
+  o.path = cfg.path;
+  return std::make_unique<sqlite_store>(std::move(o));
+}
+
+template <class T>
+result<T> sqlite_store::run_blocking(lane& l, std::function<result<T>(connection&)> f) {
+  // Already on the writer thread (inside run()): use its connection directly.
+  if (auto* c = lane::current(); c && c->kind() == connection::role::writer) return f(*c);
+  return adapters::block_on<T>([&](adapters::completion<T> complete) {
+    return l.try_submit([&f, complete](result<connection*> c) { complete(c ? f(**c) : result<T>(c.error())); },
+                        steady::now() + options_.query_timeout);
+  });
+}
+
+// Resumes the awaiting coroutine on its own executor (shared/pool_bridge.hpp).
+template <class T>
+asio::awaitable<result<T>> sqlite_store::run_async(lane& l, std::function<result<T>(connection&)> f) {
+  return adapters::resume_on_caller<T>([this, &l, f = std::move(f)](adapters::completion<T> complete) mutable {
+    return l.try_submit(
+        [f = std::move(f), complete](result<connection*> c) { complete(c ? f(**c) : result<T>(c.error())); },
+        steady::now() + options_.query_timeout);
+  });
+}
+
+asio::awaitable<result<store::key_record>> sqlite_store::find_key_by_hash(std::string sha256_hex) {
+  return run_async<store::key_record>(readers_, [hash = std::move(sha256_hex)](connection& c) {
+    return lookup<store::key_record>(c, queries::find_key_by_hash, hash, map_key(hash));
+  });
+}
+
+asio::awaitable<result<store::session_record>> sqlite_store::find_session_by_hash(std::string sha256_hex) {
+  return run_async<store::session_record>(readers_, [hash = std::move(sha256_hex)](connection& c) {
+    return lookup<store::session_record>(c, queries::find_session_by_hash, hash, map_session());
+  });
+}
+
+result<store::key_record> sqlite_store::find_key_by_hash_sync(const std::string& sha256_hex) {
+  return run_blocking<store::key_record>(readers_, [&](connection& c) {
+    return lookup<store::key_record>(c, queries::find_key_by_hash, sha256_hex, map_key(sha256_hex));
+  });
+}
+
+asio::awaitable<result<void>> sqlite_store::touch_last_used(std::vector<std::string> key_ids,
+                                                            store::time_point now) {
+  return run_async<void>(writer_, [this, ids = std::move(key_ids), now](connection& c) -> result<void> {
+    return in_write_transaction(c, [&]() -> result<void> {
+      try {
+        for (const auto& id : ids) {
+          c.arm();
+          auto s = c.prepare(queries::touch_last_used);
+          s.bind_all(id, adapters::micros(now));
+          s.run();
+        }
+        return {};
+      } catch (...) {
+        return c.map_current_exception();
+      }
+    });
+  });
+}
+
+asio::awaitable<result<void>> sqlite_store::run(std::function<result<void>()> work) {
+  // `work` may reference the caller's frame: the caller stays suspended until it returned.
+  return run_async<void>(writer_, [work = std::move(work)](connection&) { return work(); });
+}
+
+result<void> sqlite_store::in_write_transaction(connection& c, const std::function<result<void>()>& body) {
+  try {
+    c.arm();
+    c.exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    return c.map_current_exception();
+  }
+  result<void> out = body();
+  try {
+    c.arm();
+    if (out)
+      c.exec("COMMIT");
+    else if (!sqlite3_get_autocommit(c.handle()))  // an interrupted statement may have rolled back
+      c.exec("ROLLBACK");
+    c.disarm();
+  } catch (...) {
+    const auto e = c.map_current_exception();
+    try {
+      if (!sqlite3_get_autocommit(c.handle())) c.exec("ROLLBACK");
+    } catch (...) {
+      (void)c.map_current_exception();
+    }
+    if (out) out = e;
+  }
+  return out;
+}
+
+result<void> sqlite_store::transact(const std::function<result<void>(store::store_tx&)>& work) {
+  return run_blocking<void>(writer_, [&](connection& c) -> result<void> {
+    sqlite_store_tx tx(c);
+    return in_write_transaction(c, [&] { return work(tx); });
+  });
+}
+
+result<void> sqlite_store::with_writer(const raw_work& work) {
+  return run_blocking<void>(writer_, [&](connection& c) { return work(c); });
+}
+
+adapters::migrate_report sqlite_store::migrate() {
+  return sqlite::migrate(*this);
+}
+
+result<std::vector<adapters::migration_state>> sqlite_store::migration_status(std::string& message) {
+  return sqlite::migration_status(*this, message);
+}
+
+}  // namespace keygate::sqlite
