@@ -43,8 +43,8 @@ using applied_map = std::map<std::string, applied_migration>;  // by version
 std::vector<migration_state> migration_files(std::span<const embedded_migration> files);
 // `files` with what schema_migrations says; applied versions unknown to this binary are appended.
 std::vector<migration_state> merge_applied(std::vector<migration_state> files, const applied_map& applied);
-// The first applied file whose checksum changed, as a report (code conflict); nullptr-like empty
-// report (code ok) when none changed.
+// A report with code conflict naming the first applied file whose checksum changed; a report with
+// code ok when none changed.
 migrate_report check_unchanged(const std::vector<migration_state>& states);
 
 }  // namespace keygate::adapters
