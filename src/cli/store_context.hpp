@@ -14,6 +14,8 @@
 
 #include "keygate/config/config.hpp"
 #include "keygate/manage/service.hpp"
+#include "keygate/manage/views.hpp"
+#include "cli/cli_invalidation.hpp"
 #include "store_backend.hpp"
 
 namespace keygate::cli {
@@ -21,7 +23,7 @@ namespace keygate::cli {
 struct store_context {
   config::config cfg;
   std::unique_ptr<adapters::store_backend> store;
-  manage::no_invalidation sink;  // issue 5 replaces this with the Redis-backed sink
+  std::unique_ptr<cli_invalidation> invalidation;  // mutations reach every instance's caches
   std::unique_ptr<manage::service> service;
 };
 
@@ -34,12 +36,10 @@ int exit_code_for(errc code) noexcept;
 int fail(const manage::error& e);
 int fail_usage(const std::string& message);
 
-std::string format_time(store::time_point t);  // RFC 3339 UTC, "2025-01-02T03:04:05Z"
-std::optional<store::time_point> parse_rfc3339(const std::string& text);
-
-nlohmann::json to_json(const store::api_key& k, store::time_point now);  // masked: no hash, no secret
-nlohmann::json to_json(const store::tenant& t);
-nlohmann::json to_json(const store::user& u);
-std::string key_status(const store::api_key& k, store::time_point now);
+// Views (to_json, format_time, parse_rfc3339, key_status) are shared with the internal API.
+using manage::format_time;
+using manage::key_status;
+using manage::parse_rfc3339;
+using manage::to_json;
 
 }  // namespace keygate::cli
