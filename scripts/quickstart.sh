@@ -37,6 +37,7 @@ fi
 
 dir=${KEYGATE_QUICKSTART_DIR:-$(mktemp -d /tmp/keygate-quickstart.XXXXXX)}
 mkdir -p "$dir"
+chmod 755 "$dir"  # Postgres (run as its own user) must reach services/ inside it
 port=${QUICKSTART_PORT:-8080}
 port_free "$port" || port=$(free_port)
 internal_port=$(free_port)
