@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Demo upstream for the quick start: answers every request with the identity keygate forwarded.
 
-    scripts/demo_upstream.py PORT
+    scripts/demo_upstream.py PORT [BIND_ADDRESS]
 
 Replies 200 with a JSON object of the request's method, path and every X-Keygate-* header it
-received (the identity keygate vouches for). Binds 127.0.0.1 only.
+received (the identity keygate vouches for). Binds 127.0.0.1 unless told otherwise.
 """
 import json
 import sys
@@ -33,4 +33,5 @@ class Echo(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
+    bind = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    ThreadingHTTPServer((bind, int(sys.argv[1])), Echo).serve_forever()

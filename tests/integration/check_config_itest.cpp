@@ -7,7 +7,7 @@ namespace keygate::itest {
 namespace {
 
 TEST(CheckConfig, ShippedExamplesAreValid) {
-  for (const char* file : {"config/keygate.example.yaml"}) {
+  for (const char* file : {"config/keygate.example.yaml", "docker/keygate.compose.yaml"}) {
     auto r = run_keygate({"check-config", "--config", std::string(KEYGATE_SOURCE_DIR) + "/" + file},
                          {{"KEYGATE_PG_URL", "postgresql://keygate@127.0.0.1/keygate"}});
     EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
