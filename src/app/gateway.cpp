@@ -83,6 +83,16 @@ struct gateway::impl {
                           {"revision", build_info::git_revision}};
       co_return json_response(req, bh::status::ok, body.dump());
     });
+    internal.route("/.well-known/jwks.json", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+      // The assertion public keys (SPEC §4). Fixed at start (the signing key is not reloaded);
+      // a short max-age lets upstreams cache it while a restart with a new key shows up soon.
+      if (!auth->assertion)
+        co_return json_response(req, bh::status::not_found,
+                                R"({"error":"not_found","message":"auth.assertion is not configured"})");
+      auto res = json_response(req, bh::status::ok, auth->assertion->jwks_json());
+      res.set(bh::field::cache_control, "max-age=300");
+      co_return res;
+    });
     internal.route("/metrics", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
       admin::response res{bh::status::ok, req.version()};
       res.set(bh::field::content_type, "text/plain; version=0.0.4");

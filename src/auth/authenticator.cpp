@@ -10,10 +10,11 @@ namespace keygate::auth {
 namespace asio = boost::asio;
 
 authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
-                             last_used_tracker* last_used, obs::registry& metrics)
+                             last_used_tracker* last_used, obs::registry& metrics, const assertion_signer* signer)
     : lookup_(lookup),
       shared_tiers_(std::move(shared_tiers)),
       last_used_(last_used),
+      signer_(signer),
       decisions_(metrics.counters("keygate_auth_decisions_total", "Authentication decisions by result", {"result"})),
       allowed_(&decisions_.with({"ok"})),
       fail_closed_(&metrics.counters("keygate_auth_fail_closed_total",
@@ -38,6 +39,21 @@ proxy::phase_result authenticator::finish(proxy::request_context& ctx, errc verd
     return {};
   }
   return {false, verdict};
+}
+
+// Appends the signed assertion; a signing failure (not expected with a loaded key) fails the
+// request closed rather than forwarding it without the assertion the upstream may require.
+errc authenticator::add_assertion(proxy::request_context& ctx, const assertion_identity& id,
+                                  store::time_point now) const {
+  if (!signer_) return errc::ok;
+  try {
+    ctx.identity_headers.emplace_back(ctx.cfg.auth.identity_header_prefix + "Assertion", signer_->sign(id, now));
+    return errc::ok;
+  } catch (const std::exception& e) {
+    spdlog::error("assertion signing failed request_id={}: {}", ctx.request_id, e.what());
+    ctx.identity_headers.clear();
+    return errc::internal;
+  }
 }
 
 asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& ctx) {
@@ -85,6 +101,7 @@ asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& 
                               {prefix + "Key-Id", k.key_id},      {prefix + "Auth-Method", "api_key"},
                               {prefix + "Scopes", std::move(scopes)}};
       if (last_used_) last_used_->touched(k.key_id, now);
+      if (signer_) verdict = add_assertion(ctx, {k.tenant_id, k.user_id, k.key_id, "", "api_key", k.scopes}, now);
     }
   } else {
     const auto& s = *e.session;
@@ -92,12 +109,14 @@ asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& 
     ctx.key_id = s.session_id;
     ctx.tenant = s.tenant_id;
     verdict = decide(s, ctx.route, now);
-    if (verdict == errc::ok)
+    if (verdict == errc::ok) {
       ctx.identity_headers = {{prefix + "Tenant", s.tenant_id},
                               {prefix + "User", s.user_id},
                               {prefix + "Session-Id", s.session_id},
                               {prefix + "Auth-Method", "session"},
                               {prefix + "Scopes", ""}};
+      if (signer_) verdict = add_assertion(ctx, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
+    }
   }
   co_return finish(ctx, verdict);
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "keygate/auth/assertion.hpp"
 #include "keygate/auth/last_used.hpp"
 #include "keygate/cache/shared_tier.hpp"
 #include "keygate/cache/tiered_lookup.hpp"
@@ -20,16 +21,19 @@ namespace keygate::auth {
 class authenticator final : public proxy::auth_phase {
  public:
   // `shared_tiers[w]` is worker w's Redis tier (empty vector: no Redis). `last_used` may be null.
+  // `signer` (may be null, must outlive this) adds `<prefix>Assertion` to allowed requests.
   authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
-                last_used_tracker* last_used, obs::registry& metrics);
+                last_used_tracker* last_used, obs::registry& metrics, const assertion_signer* signer = nullptr);
   boost::asio::awaitable<proxy::phase_result> run(proxy::request_context& ctx) override;
 
  private:
   proxy::phase_result finish(proxy::request_context& ctx, errc verdict);
+  errc add_assertion(proxy::request_context& ctx, const assertion_identity& id, store::time_point now) const;
 
   cache::tiered_lookup& lookup_;
   std::vector<cache::shared_tier*> shared_tiers_;
   last_used_tracker* last_used_;
+  const assertion_signer* signer_;
   obs::counter_family& decisions_;
   obs::counter* allowed_;
   obs::counter* fail_closed_;
