@@ -94,8 +94,34 @@ class private_postgres {
     const std::string script = std::string(KEYGATE_SOURCE_DIR) + "/scripts/services.sh";
     (void)std::system(("bash " + script + " stop " + dir_ + "/svc >/dev/null 2>&1").c_str());
   }
+  // Stops the server but keeps its data directory, so start_server() brings the same databases
+  // back on the same port (stop() above removes everything).
+  bool stop_server() { return pg_ctl("-m fast -w -t 30 stop") == 0; }
+  bool start_server() {
+    const std::string sock = dir_ + "/svc/pg";
+    const int rc = pg_ctl("-l " + sock + "/server.log -w -t 30 start -o \"-p " + vars_.at("KEYGATE_TEST_PG_PORT") +
+                          " -k " + sock +
+                          " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+                          " -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements"
+                          " -c max_connections=200\"");
+    if (rc != 0) return false;
+    std::ifstream pidf(vars_.at("KEYGATE_TEST_PG_DATA") + "/postmaster.pid");
+    std::string pid;
+    if (std::getline(pidf, pid)) vars_["KEYGATE_TEST_PG_PID"] = pid;
+    return true;
+  }
+  // A variable of the instance's services.sh env file (KEYGATE_TEST_PG_PORT, ..._DATA, ..._BIN).
+  std::string var(const std::string& name) const {
+    auto it = vars_.find(name);
+    return it == vars_.end() ? std::string() : it->second;
+  }
 
  private:
+  int pg_ctl(const std::string& args) const {
+    const std::string cmd = vars_.at("KEYGATE_TEST_PG_BIN") + "/pg_ctl -D " + vars_.at("KEYGATE_TEST_PG_DATA") + " " + args;
+    const std::string as_pg = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
+    return std::system((as_pg + cmd + " >/dev/null 2>&1").c_str());
+  }
   std::string dir_;
   std::map<std::string, std::string> vars_;
   bool ok_ = false;

@@ -39,6 +39,34 @@ gateway_config& gateway_config::server(const std::string& line) {
   return *this;
 }
 
+gateway_config& gateway_config::store_postgres(const std::string& url, std::map<std::string, std::string> settings) {
+  postgres_url = url;
+  postgres_settings = std::move(settings);
+  return *this;
+}
+
+gateway_config& gateway_config::cache_redis(const std::string& url, const std::string& ns, const std::string& timeout) {
+  redis_url = url;
+  redis_namespace = ns;
+  redis_timeout = timeout;
+  return *this;
+}
+
+gateway_config& gateway_config::cache_local(const std::string& key, const std::string& value) {
+  cache_local_settings[key] = value;
+  return *this;
+}
+
+gateway_config& gateway_config::cache(const std::string& key, const std::string& value) {
+  cache_settings[key] = value;
+  return *this;
+}
+
+gateway_config& gateway_config::auth(const std::string& key, const std::string& value) {
+  auth_settings[key] = value;
+  return *this;
+}
+
 std::string gateway_config::render(unsigned short public_port, unsigned short internal_port) const {
   // Short, test-friendly defaults; tests override what they exercise.
   std::map<std::string, std::string> lim{{"header_timeout", "5s"},   {"body_idle_timeout", "5s"},
@@ -59,6 +87,43 @@ std::string gateway_config::render(unsigned short public_port, unsigned short in
   y << "}\n";
   for (const auto& line : server_extra) y << "  " << line << "\n";
   y << "internal:\n  listen: 127.0.0.1:" << internal_port << "\n";
+  const auto flow = [&](const std::map<std::string, std::string>& m) {
+    bool f = true;
+    y << "{";
+    for (const auto& [k, v] : m) {
+      y << (f ? "" : ", ") << k << ": " << v;
+      f = false;
+    }
+    y << "}";
+  };
+  if (!postgres_url.empty()) {
+    auto pg = postgres_settings;
+    pg["url"] = "\"" + postgres_url + "\"";
+    y << "store:\n  postgres: ";
+    flow(pg);
+    y << "\n";
+  }
+  if (!redis_url.empty() || !cache_local_settings.empty() || !cache_settings.empty()) {
+    y << "cache:\n";
+    if (!cache_local_settings.empty()) {
+      y << "  local: ";
+      flow(cache_local_settings);
+      y << "\n";
+    }
+    if (!redis_url.empty()) {
+      std::map<std::string, std::string> rd{{"url", "\"" + redis_url + "\""}};
+      if (!redis_namespace.empty()) rd["namespace"] = "\"" + redis_namespace + "\"";
+      if (!redis_timeout.empty()) rd["timeout"] = redis_timeout;
+      y << "  redis: ";
+      flow(rd);
+      y << "\n";
+    }
+    for (const auto& [k, v] : cache_settings) y << "  " << k << ": " << v << "\n";
+  }
+  if (!auth_settings.empty()) {
+    y << "auth:\n";
+    for (const auto& [k, v] : auth_settings) y << "  " << k << ": " << v << "\n";
+  }
   y << "upstreams:\n";
   for (const auto& [name, settings] : upstreams) {
     std::map<std::string, std::string> s{{"connect_timeout", "1s"}, {"response_timeout", "10s"}};

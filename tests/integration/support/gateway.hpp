@@ -8,6 +8,11 @@
 // The config has public + internal listeners on free 127.0.0.1 ports, `workers: 1`, short
 // timeouts, the given upstreams/routes, JSON access logging and no `store` section. keygate's
 // stdout+stderr go to a log file that is printed when the current test has failed.
+//
+// Auth-path suites add the store, cache and auth sections (each rendered only when set):
+//   gateway_config{}.store_postgres(db.url())
+//       .cache_redis(redis_url, "kgt:unique-ns", "50ms").cache_local("ttl", "200ms")
+//       .cache("positive_ttl", "1s").auth("last_used_debounce", "1s")
 #pragma once
 
 #include <chrono>
@@ -32,6 +37,15 @@ struct gateway_config {
   std::vector<std::string> server_extra;  // extra "key: value" lines under `server:`
   std::string log_level = "info";
 
+  // `store.postgres` (url + settings such as pool_size, query_timeout); absent when url is empty.
+  std::string postgres_url;
+  std::map<std::string, std::string> postgres_settings;
+  // `cache.redis` {url, namespace, timeout}; absent when redis_url is empty.
+  std::string redis_url, redis_namespace, redis_timeout;
+  std::map<std::string, std::string> cache_local_settings;  // cache.local: capacity, ttl
+  std::map<std::string, std::string> cache_settings;        // cache: positive_ttl, negative_ttl
+  std::map<std::string, std::string> auth_settings;         // auth: key → YAML value (flow style)
+
   gateway_config& upstream(const std::string& name, const std::string& url,
                            std::map<std::string, std::string> settings = {});
   gateway_config& route(const std::string& flow_map);
@@ -39,6 +53,11 @@ struct gateway_config {
   gateway_config& prefix_route(const std::string& prefix, const std::string& upstream_name);
   gateway_config& limit(const std::string& key, const std::string& value);
   gateway_config& server(const std::string& line);
+  gateway_config& store_postgres(const std::string& url, std::map<std::string, std::string> settings = {});
+  gateway_config& cache_redis(const std::string& url, const std::string& ns, const std::string& timeout = "50ms");
+  gateway_config& cache_local(const std::string& key, const std::string& value);
+  gateway_config& cache(const std::string& key, const std::string& value);
+  gateway_config& auth(const std::string& key, const std::string& value);
 
   std::string render(unsigned short public_port, unsigned short internal_port) const;
 };
