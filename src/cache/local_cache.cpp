@@ -27,7 +27,7 @@ local_cache::shard& local_cache::shard_of(std::string_view key) {
 entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
   auto& s = shard_of(key);
   std::lock_guard lock(s.mutex);
-  auto it = s.map.find(std::string(key));
+  auto it = s.map.find(key);
   if (it == s.map.end() || it->second.fresh_until <= now) return nullptr;
   s.lru.splice(s.lru.begin(), s.lru, it->second.lru);
   return it->second.value;
@@ -36,7 +36,7 @@ entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
 entry_ptr local_cache::get_stale(std::string_view key, steady::time_point now) {
   auto& s = shard_of(key);
   std::lock_guard lock(s.mutex);
-  auto it = s.map.find(std::string(key));
+  auto it = s.map.find(key);
   if (it == s.map.end() || it->second.fresh_until + stale_window_ <= now) return nullptr;
   return it->second.value;
 }
@@ -68,7 +68,7 @@ bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseco
   auto& s = shard_of(key);
   std::lock_guard lock(s.mutex);
   if (s.generation != generation_at_start) return false;
-  if (auto it = s.map.find(std::string(key)); it != s.map.end() && it->second.fresh_until > now) return false;
+  if (auto it = s.map.find(key); it != s.map.end() && it->second.fresh_until > now) return false;
   insert_locked(s, key, std::move(e), now + ttl);
   return true;
 }
@@ -84,7 +84,7 @@ void local_cache::erase(std::string_view key) {
   auto& s = shard_of(key);
   std::lock_guard lock(s.mutex);
   ++s.generation;
-  if (auto it = s.map.find(std::string(key)); it != s.map.end()) {
+  if (auto it = s.map.find(key); it != s.map.end()) {
     s.lru.erase(it->second.lru);
     s.map.erase(it);
   }

@@ -57,9 +57,14 @@ class local_cache {
     steady::time_point fresh_until;
     std::list<std::string>::iterator lru;
   };
+  // Transparent hashing: lookups by string_view allocate nothing.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
   struct shard {
     std::mutex mutex;
-    std::unordered_map<std::string, slot> map;
+    std::unordered_map<std::string, slot, key_hash, std::equal_to<>> map;
     std::list<std::string> lru;  // front = most recently used
     std::uint64_t generation = 0;
   };
