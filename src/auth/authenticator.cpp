@@ -5,6 +5,7 @@
 #include "keygate/auth/credential.hpp"
 #include "keygate/auth/decide.hpp"
 #include "keygate/auth/key_format.hpp"
+#include "keygate/http/error_response.hpp"
 
 namespace keygate::auth {
 namespace asio = boost::asio;
@@ -29,7 +30,8 @@ proxy::phase_result authenticator::finish(proxy::request_context& ctx, errc verd
     allowed_->inc();
     return {};
   }
-  decisions_.with({std::string(code_name(verdict))}).inc();
+  // Labelled with the code the client sees (store_* errors are all "auth_unavailable").
+  decisions_.with({std::string(http::describe(verdict).code)}).inc();
   if (ctx.route.mode == config::route_mode::shadow) {
     shadow_denied_->inc();
     ctx.would_deny = true;

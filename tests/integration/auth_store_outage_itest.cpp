@@ -102,7 +102,7 @@ TEST(AuthStoreOutage, UnreachableFromTheStart) {
 // errc name, result="store_unavailable", so dashboards keyed on the public codes miss every
 // fail-closed refusal (seen: keygate_auth_decisions_total{result="store_unavailable"} 9, no
 // result="auth_unavailable" sample).
-TEST(AuthStoreOutage, DISABLED_DecisionMetricUsesTheResponseCode) {
+TEST(AuthStoreOutage, DecisionMetricUsesTheResponseCode) {
   recording_upstream up;
   auto cfg = auth_gateway_config(up, "postgresql://keygate@127.0.0.1:" + std::to_string(free_port()) + "/none");
   cfg.route("{match: {prefix: /}, upstream: app, auth: required}");
