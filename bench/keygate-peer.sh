@@ -21,6 +21,7 @@ fi
 [[ -x $kg ]] || { echo "keygate-peer: no keygate binary (set KEYGATE_BIN)" >&2; exit 1; }
 # A fresh store on every start, inside the harness's run dir (which the harness removes).
 dir=$(mktemp -d "$(dirname "$keys_map")/keygate.XXXXXX")
+chmod 755 "$dir"  # a private Postgres (its own user) must reach services/ inside it
 auth=required
 [[ ${KG_AUTH:-1} == 1 ]] || auth=none
 

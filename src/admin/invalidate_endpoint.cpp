@@ -84,6 +84,15 @@ result<resolution> resolve(store::management_store& store, const target& t) {
   return out;
 }
 
+// Plain functions: braced lists stay out of coroutines (GCC 12 destroys their temporaries twice).
+resolution key_resolution(const store::key_record& k, const std::string& hash) {
+  return {true, k.tenant_id, k.user_id, cache::credential_type::key, {hash}};
+}
+
+response invalidated(const request& req, std::size_t n, std::string_view request_id) {
+  return json_ok(req, http::status::ok, nlohmann::json{{"invalidated", n}, {"request_id", request_id}});
+}
+
 }  // namespace
 
 asio::awaitable<response> handle_invalidate(const request& req, const caller_info& who, api_context& ctx) {
@@ -103,7 +112,7 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
   resolution found;
   if (t.kind == "key_hash") {
     auto k = co_await ctx.store->find_key_by_hash(t.value);
-    if (k) found = {true, k->tenant_id, k->user_id, cache::credential_type::key, {t.value}};
+    if (k) found = key_resolution(*k, t.value);
     else if (k.error() != make_error_code(errc::not_found))
       co_return error_response(req, static_cast<errc>(k.error().value()), request_id);
   } else {
@@ -111,7 +120,7 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
     if (!r) co_return error_response(req, static_cast<errc>(r.error().value()), request_id);
     found = std::move(*r);
   }
-  if (!found.exists) co_return json_ok(req, http::status::ok, {{"invalidated", 0}, {"request_id", request_id}});
+  if (!found.exists) co_return invalidated(req, 0, request_id);
   const std::optional<std::string_view> owner = found.user_id ? std::optional<std::string_view>(*found.user_id) : std::nullopt;
   if (auto v = manage::may_invalidate(*caller, found.tenant_id, owner); v != errc::ok)
     co_return error_response(req, v, request_id, "target belongs to another tenant or user");
@@ -123,7 +132,7 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
   spdlog::info("cache invalidate {}={} by {} request_id={}: {}", t.kind, t.kind == "key_hash" ? t.value.substr(0, 12) : t.value,
                caller->audit_name(), request_id, purged ? "ok" : "incomplete");
   if (!purged) co_return error_response(req, static_cast<errc>(purged.error().value()), request_id);
-  co_return json_ok(req, http::status::ok, {{"invalidated", *purged}, {"request_id", request_id}});
+  co_return invalidated(req, *purged, request_id);
 }
 
 }  // namespace keygate::admin

@@ -22,6 +22,21 @@ namespace keygate::app {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// JSON bodies are built in plain functions: GCC 12 mishandles braced-list temporaries inside
+// coroutines (the handlers below are coroutine lambdas).
+std::string readiness_body(bool draining, bool ready, const char* postgres, const char* redis) {
+  return nlohmann::json{{"status", draining ? "draining" : ready ? "ready" : "not_ready"},
+                        {"postgres", postgres},
+                        {"redis", redis}}
+      .dump();
+}
+
+std::string version_body() {
+  return nlohmann::json{{"version", build_info::version}, {"api_version", build_info::api_version},
+                        {"revision", build_info::git_revision}}
+      .dump();
+}
+
 struct gateway::impl {
   std::string config_path;
   std::shared_ptr<const config::config> cfg;
@@ -73,15 +88,12 @@ struct gateway::impl {
       // reported but optional (keygate serves without it).
       const bool pg_ok = !auth->store || auth->store_ready();
       const bool ready = pg_ok && !draining;
-      nlohmann::json body{{"status", draining ? "draining" : ready ? "ready" : "not_ready"},
-                          {"postgres", !auth->store ? "not_configured" : pg_ok ? "up" : "down"},
-                          {"redis", !auth->redis_configured() ? "not_configured" : auth->redis_healthy() ? "up" : "down"}};
-      co_return json_response(req, ready ? bh::status::ok : bh::status::service_unavailable, body.dump());
+      const auto body = readiness_body(draining, ready, !auth->store ? "not_configured" : pg_ok ? "up" : "down",
+                                       !auth->redis_configured() ? "not_configured" : auth->redis_healthy() ? "up" : "down");
+      co_return json_response(req, ready ? bh::status::ok : bh::status::service_unavailable, body);
     });
     internal.route("/version", [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      nlohmann::json body{{"version", build_info::version}, {"api_version", build_info::api_version},
-                          {"revision", build_info::git_revision}};
-      co_return json_response(req, bh::status::ok, body.dump());
+      co_return json_response(req, bh::status::ok, version_body());
     });
     internal.route("/.well-known/jwks.json", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
       // The assertion public keys (SPEC §4). Fixed at start (the signing key is not reloaded);

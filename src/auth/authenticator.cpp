@@ -58,32 +58,10 @@ errc authenticator::add_assertion(proxy::request_context& ctx, const assertion_i
   }
 }
 
-asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& ctx) {
+// Decision and identity for a found credential. A plain function on purpose: GCC 12 mishandles
+// the temporaries of braced initializer lists inside coroutines (double destruction at -O3).
+errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
   const auto& cfg = ctx.cfg.auth;
-  const auto cred = extract_credential(ctx.head, cfg);
-  if (!cred) co_return finish(ctx, static_cast<errc>(cred.error().value()));
-  if (cred->kind == credential_kind::none) {
-    if (ctx.route.auth == config::auth_requirement::optional) co_return proxy::phase_result{};
-    co_return finish(ctx, errc::missing_credentials);
-  }
-
-  // Format gate: a malformed credential costs no cache, Redis or Postgres access.
-  const bool is_key = cred->kind == credential_kind::api_key;
-  if (is_key ? !parse_key(cred->value, cfg.key_prefixes) : !is_session_token_shape(cred->value))
-    co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
-  const auto hash = sha256_hex(cred->value);
-  const auto type = is_key ? cache::credential_type::key : cache::credential_type::session;
-
-  auto* shared = shared_tiers_.empty() ? nullptr : shared_tiers_[ctx.worker];
-  const auto found = co_await lookup_.find(type, view(hash), shared);
-  if (!found) {
-    fail_closed_->inc();
-    co_return finish(ctx, static_cast<errc>(found.error().value()));
-  }
-  ctx.cache_tier = found->tier;
-  const auto& e = *found->entry;
-  if (!e.found) co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
-
   const auto now = store::clock::now();
   const std::string& prefix = cfg.identity_header_prefix;
   errc verdict;
@@ -120,7 +98,36 @@ asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& 
       if (signer_) verdict = add_assertion(ctx, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
     }
   }
-  co_return finish(ctx, verdict);
+  return verdict;
+}
+
+asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& ctx) {
+  const auto& cfg = ctx.cfg.auth;
+  const auto cred = extract_credential(ctx.head, cfg);
+  if (!cred) co_return finish(ctx, static_cast<errc>(cred.error().value()));
+  if (cred->kind == credential_kind::none) {
+    if (ctx.route.auth == config::auth_requirement::optional) co_return proxy::phase_result{};
+    co_return finish(ctx, errc::missing_credentials);
+  }
+
+  // Format gate: a malformed credential costs no cache, Redis or Postgres access.
+  const bool is_key = cred->kind == credential_kind::api_key;
+  if (is_key ? !parse_key(cred->value, cfg.key_prefixes) : !is_session_token_shape(cred->value))
+    co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
+  const auto hash = sha256_hex(cred->value);
+  const auto type = is_key ? cache::credential_type::key : cache::credential_type::session;
+
+  auto* shared = shared_tiers_.empty() ? nullptr : shared_tiers_[ctx.worker];
+  const auto found = co_await lookup_.find(type, view(hash), shared);
+  if (!found) {
+    fail_closed_->inc();
+    co_return finish(ctx, static_cast<errc>(found.error().value()));
+  }
+  ctx.cache_tier = found->tier;
+  const auto& e = *found->entry;
+  if (!e.found) co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
+
+  co_return finish(ctx, admit(ctx, e));
 }
 
 }  // namespace keygate::auth

@@ -76,7 +76,9 @@ asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type typ
 
   // 3. Every instance drops its local copy.
   if (redis_ && redis_ok && !hashes.empty()) {
-    auto published = co_await publish(*redis_, channel_, encode_invalidation(type, hashes));
+    auto message = encode_invalidation(type, hashes);
+    auto publishing = publish(*redis_, channel_, std::move(message));
+    auto published = co_await std::move(publishing);
     if (!published || published->is_error()) redis_ok = false;
   }
   if (tier_ && !redis_ok) {

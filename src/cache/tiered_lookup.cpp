@@ -57,9 +57,8 @@ asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type,
   std::string_view answered = "coalesced";
   bool leader = false;
   const std::string hash(sha256_hex);
-  auto r = co_await flights_.run(
-      key,
-      [&]() -> asio::awaitable<result<entry_ptr>> {
+  // Named, not a temporary of the co_await expression (GCC 12 coroutine temporaries bug).
+  singleflight::work_fn work = [&]() -> asio::awaitable<result<entry_ptr>> {
         if (shared) {
           auto cached = co_await shared->get(type, hash);
           if (!cached) {
@@ -83,8 +82,8 @@ asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type,
           else if (!kept) redis_c_.error->inc();
         }
         co_return e;
-      },
-      &leader);
+      };
+  auto r = co_await flights_.run(key, std::move(work), &leader);
 
   now = steady::now();
   if (r) {

@@ -28,6 +28,7 @@ class authenticator final : public proxy::auth_phase {
 
  private:
   proxy::phase_result finish(proxy::request_context& ctx, errc verdict);
+  errc admit(proxy::request_context& ctx, const cache::entry& e);
   errc add_assertion(proxy::request_context& ctx, const assertion_identity& id, store::time_point now) const;
 
   cache::tiered_lookup& lookup_;

@@ -45,6 +45,8 @@ class singleflight {
   struct flight {
     std::vector<waiter> waiters;
   };
+  boost::asio::awaitable<value_type> park(const std::string& key, std::shared_ptr<flight> joined);
+
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<flight>> flights_;
 };
