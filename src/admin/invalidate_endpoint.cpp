@@ -24,8 +24,8 @@ struct resolution {
   bool exists = false;
   std::string tenant_id;
   std::optional<std::string> user_id;  // nullopt: every user of the tenant
-  cache::credential_type type = cache::credential_type::key;
-  std::vector<std::string> hashes;
+  std::vector<std::string> key_hashes;
+  std::vector<std::string> session_hashes;
 };
 
 std::optional<json_error> parse_target(const std::string& body, target& t) {
@@ -46,6 +46,18 @@ std::optional<json_error> parse_target(const std::string& body, target& t) {
   return std::nullopt;
 }
 
+// Every credential (keys and sessions) of a tenant or of one of its users.
+result<void> collect(store::store_tx& tx, std::string_view tenant, std::optional<std::string_view> user,
+                     resolution& out) {
+  auto keys = tx.list_keys(tenant, user);
+  if (!keys) return keys.error();
+  for (const auto& k : *keys) out.key_hashes.push_back(k.key_hash);
+  auto sessions = tx.list_sessions(tenant, user);
+  if (!sessions) return sessions.error();
+  for (const auto& s : *sessions) out.session_hashes.push_back(s.token_hash);
+  return {};
+}
+
 // Blocking: runs on the management pool, in one read transaction.
 result<resolution> resolve(store::management_store& store, const target& t) {
   resolution out;
@@ -55,28 +67,24 @@ result<resolution> resolve(store::management_store& store, const target& t) {
       auto k = tx.get_key(t.value, false);
       if (missing(k)) return {};
       if (!k) return k.error();
-      out = {true, k->tenant_id, k->user_id, cache::credential_type::key, {k->key_hash}};
+      out = {true, k->tenant_id, k->user_id, {k->key_hash}, {}};
     } else if (t.kind == "session_id") {
       auto s = tx.get_session(t.value, false);
       if (missing(s)) return {};
       if (!s) return s.error();
-      out = {true, s->tenant_id, s->user_id, cache::credential_type::session, {s->token_hash}};
+      out = {true, s->tenant_id, s->user_id, {}, {s->token_hash}};
     } else if (t.kind == "user_id") {
       auto u = tx.get_user(t.value, false);
       if (missing(u)) return {};
       if (!u) return u.error();
-      auto keys = tx.list_keys(u->tenant_id, std::string_view(u->id));
-      if (!keys) return keys.error();
-      out = {true, u->tenant_id, u->id, cache::credential_type::key, {}};
-      for (const auto& k : *keys) out.hashes.push_back(k.key_hash);
+      out = {true, u->tenant_id, u->id, {}, {}};
+      if (auto e = collect(tx, u->tenant_id, std::string_view(u->id), out); !e) return e;
     } else {  // tenant_id
       auto tn = tx.get_tenant(t.value);
       if (missing(tn)) return {};
       if (!tn) return tn.error();
-      auto keys = tx.list_keys(tn->id, std::nullopt);
-      if (!keys) return keys.error();
-      out = {true, tn->id, std::nullopt, cache::credential_type::key, {}};
-      for (const auto& k : *keys) out.hashes.push_back(k.key_hash);
+      out = {true, tn->id, std::nullopt, {}, {}};
+      if (auto e = collect(tx, tn->id, std::nullopt, out); !e) return e;
     }
     return {};
   });
@@ -86,7 +94,7 @@ result<resolution> resolve(store::management_store& store, const target& t) {
 
 // Plain functions: braced lists stay out of coroutines (GCC 12 destroys their temporaries twice).
 resolution key_resolution(const store::key_record& k, const std::string& hash) {
-  return {true, k.tenant_id, k.user_id, cache::credential_type::key, {hash}};
+  return {true, k.tenant_id, k.user_id, {hash}, {}};
 }
 
 response invalidated(const request& req, std::size_t n, std::string_view request_id) {
@@ -125,7 +133,13 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
   if (auto v = manage::may_invalidate(*caller, found.tenant_id, owner); v != errc::ok)
     co_return error_response(req, v, request_id, "target belongs to another tenant or user");
 
-  auto purged = co_await on_pool(ctx, [&] { return ctx.sink->invalidate(found.type, found.hashes); });
+  auto purged = co_await on_pool(ctx, [&]() -> result<std::size_t> {
+    auto keys = ctx.sink->invalidate(cache::credential_type::key, found.key_hashes);
+    if (!keys) return keys;
+    auto sessions = ctx.sink->invalidate(cache::credential_type::session, found.session_hashes);
+    if (!sessions) return sessions;
+    return *keys + *sessions;
+  });
   ctx.metrics->counters("keygate_invalidations_total", "Cache invalidations by outcome", {"outcome"})
       .with({purged ? "ok" : "failed"})
       .inc();

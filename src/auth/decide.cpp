@@ -27,6 +27,7 @@ errc decide(const store::key_record& key, const config::route& route, store::tim
 errc decide(const store::session_record& s, const config::route& route, store::time_point now) noexcept {
   if (s.revoked_at && *s.revoked_at <= now) return errc::invalid_session;
   if (s.expires_at <= now || s.user_disabled) return errc::invalid_session;
+  if (!s.tenant_api_access) return errc::api_access_disabled;  // SPEC §4: a tenant entitlement
   if (!route.scopes.empty()) return errc::insufficient_scope;
   if (route.min_role && s.user_role < *route.min_role) return errc::role_too_low;
   return errc::ok;

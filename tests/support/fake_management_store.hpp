@@ -81,6 +81,13 @@ class fake_tx final : public store::store_tx {
     return {};
   }
   result<store::session> get_session(std::string_view id, bool) override { return find(s_.sessions, id); }
+  result<std::vector<store::session>> list_sessions(std::string_view tenant,
+                                                    std::optional<std::string_view> user) override {
+    std::vector<store::session> out;
+    for (auto& [id, s] : s_.sessions)
+      if (s.tenant_id == tenant && (!user || s.user_id == *user)) out.push_back(s);
+    return out;
+  }
   result<void> update_session_state(const store::session& s) override {
     auto it = s_.sessions.find(s.id);
     if (it == s_.sessions.end()) return errc::not_found;

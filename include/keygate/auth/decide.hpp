@@ -3,7 +3,7 @@
 // errc::ok or the precise denial code of SPEC §4. No I/O, no clock reads: table-tested.
 //
 // Order of checks (first failure wins): revoked → disabled (key or user) → expired (a rotated
-// key's grace end is its expires_at) → tenant api_access (API keys only) → route scopes ⊆
+// key's grace end is its expires_at) → tenant api_access (keys and sessions) → route scopes ⊆
 // credential scopes → min_role.
 //
 // Sessions have no scopes: a route that requires scopes refuses sessions (insufficient_scope).

@@ -48,6 +48,9 @@ class store_tx {
   virtual result<void> insert_session(const session& s) = 0;
   virtual result<session> get_session(std::string_view id, bool for_update) = 0;
   virtual result<void> update_session_state(const session& s) = 0;  // revoked_at
+  // Sessions of a tenant, or of one of its users (cache invalidation of user/tenant targets).
+  virtual result<std::vector<session>> list_sessions(std::string_view tenant_id,
+                                                     std::optional<std::string_view> user_id) = 0;
 
   virtual result<void> insert_audit(const audit_event& e) = 0;
   virtual result<std::vector<audit_event>> list_audit(std::optional<std::string_view> tenant_id,

@@ -189,6 +189,18 @@ result<store::session> pg_store_tx::get_session(std::string_view id, bool for_up
   return one<store::session>(*r, rows::session);
 }
 
+result<std::vector<store::session>> pg_store_tx::list_sessions(std::string_view tenant_id,
+                                                              std::optional<std::string_view> user_id) {
+  return step([&] {
+    std::vector<store::session> out;
+    const auto r = user_id ? tx_.exec_prepared(name_of(q::list_sessions_by_user), std::string(tenant_id),
+                                               std::string(*user_id))
+                           : tx_.exec_prepared(name_of(q::list_sessions_by_tenant), std::string(tenant_id));
+    for (const auto& row : r) out.push_back(rows::session(row));
+    return out;
+  });
+}
+
 result<void> pg_store_tx::update_session_state(const store::session& s) {
   auto r = step([&] {
     return tx_.exec_prepared(name_of(q::update_session_state), s.id, rows::micros(s.revoked_at))

@@ -91,6 +91,11 @@ inline constexpr statement get_session{"get_session",
                                        "SELECT " KG_SESSION_COLS " FROM sessions WHERE id = $1"};
 inline constexpr statement get_session_for_update{
     "get_session_for_update", "SELECT " KG_SESSION_COLS " FROM sessions WHERE id = $1 FOR UPDATE"};
+inline constexpr statement list_sessions_by_tenant{
+    "list_sessions_by_tenant", "SELECT " KG_SESSION_COLS " FROM sessions WHERE tenant_id = $1 ORDER BY id"};
+inline constexpr statement list_sessions_by_user{
+    "list_sessions_by_user",
+    "SELECT " KG_SESSION_COLS " FROM sessions WHERE tenant_id = $1 AND user_id = $2 ORDER BY id"};
 inline constexpr statement update_session_state{
     "update_session_state", "UPDATE sessions SET revoked_at = " KG_TS_IN(2) " WHERE id = $1"};
 
@@ -121,7 +126,7 @@ inline constexpr statement all[] = {
     list_tenants,         insert_user,          get_user,          get_user_for_update,
     list_users,           count_live_keys,      insert_key,        get_key,
     get_key_for_update,   list_keys_by_tenant,  list_keys_by_user, update_key_state,
-    touch_last_used,      insert_session,       get_session,       get_session_for_update,
+    touch_last_used,      insert_session,       get_session,       get_session_for_update, list_sessions_by_tenant, list_sessions_by_user,
     update_session_state, insert_audit,         list_audit_all,    list_audit_tenant,
 };
 

@@ -70,6 +70,12 @@ inline constexpr std::string_view insert_session =
 inline constexpr std::string_view get_session =
     "SELECT id, token_hash, tenant_id, user_id, created_at, expires_at, revoked_at FROM sessions WHERE id = ?1";
 inline constexpr std::string_view update_session_state = "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1";
+inline constexpr std::string_view list_sessions_by_tenant =
+    "SELECT id, token_hash, tenant_id, user_id, created_at, expires_at, revoked_at FROM sessions "
+    "WHERE tenant_id = ?1 ORDER BY id";
+inline constexpr std::string_view list_sessions_by_user =
+    "SELECT id, token_hash, tenant_id, user_id, created_at, expires_at, revoked_at FROM sessions "
+    "WHERE tenant_id = ?1 AND user_id = ?2 ORDER BY id";
 
 inline constexpr std::string_view insert_audit =
     "INSERT INTO audit_events (at, tenant_id, actor, auth_method, action, target, request_id, client_ip, "

@@ -197,6 +197,16 @@ result<store::session> sqlite_store_tx::get_session(std::string_view id, bool /*
   return found(std::move(r));
 }
 
+result<std::vector<store::session>> sqlite_store_tx::list_sessions(std::string_view tenant_id,
+                                                                  std::optional<std::string_view> user_id) {
+  return step([&] {
+    auto s = c_.prepare(user_id ? q::list_sessions_by_user : q::list_sessions_by_tenant);
+    s.bind(1, tenant_id);
+    if (user_id) s.bind(2, *user_id);
+    return all<store::session>(s, adapters::rows::session<statement>);
+  });
+}
+
 result<void> sqlite_store_tx::update_session_state(const store::session& ses) {
   auto r = step([&] {
     auto s = c_.prepare(q::update_session_state);

@@ -65,8 +65,11 @@ TEST(Decide, SessionTable) {
   s.session_id = "ses_1";
   s.user_role = core::role::member;
   s.expires_at = now + 1h;
-  s.tenant_api_access = false;  // browsers: api_access is an API-key entitlement
+  s.tenant_api_access = true;
   EXPECT_EQ(decide(s, route_with({}), now), errc::ok);
+  auto no_access = s;
+  no_access.tenant_api_access = false;
+  EXPECT_EQ(decide(no_access, route_with({}), now), errc::api_access_disabled);
   EXPECT_EQ(decide(s, route_with({"read"}), now), errc::insufficient_scope);
   EXPECT_EQ(decide(s, route_with({}, core::role::admin), now), errc::role_too_low);
   auto expired = s;
