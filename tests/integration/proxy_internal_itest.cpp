@@ -40,7 +40,12 @@ TEST(ProxyInternal, MetricsCountRequestsLatencyConnectionsAndRejections) {
   http_client c(gw.port());
   ASSERT_EQ(c.request("GET", "/warm").status(), 200);
 
+  // Counters move right after the response is written: poll briefly instead of racing them.
   auto m = internal_get(gw, "/metrics");
+  eventually([&] {
+    m = internal_get(gw, "/metrics");
+    return metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}) >= 1;
+  }, std::chrono::seconds(2));
   ASSERT_EQ(m.status(), 200) << m.describe();
   EXPECT_EQ(m.header("Content-Type").value_or("").rfind("text/plain", 0), 0u) << m.describe();
   const double ok_before = metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}});
@@ -54,7 +59,11 @@ TEST(ProxyInternal, MetricsCountRequestsLatencyConnectionsAndRejections) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(c.request("GET", "/count").status(), 200);
   const auto not_found = c.request("GET", "/status/404");  // an upstream 404 counts as 4xx
   ASSERT_EQ(not_found.status(), 404) << not_found.describe();
-  m = internal_get(gw, "/metrics");
+  eventually([&] {
+    m = internal_get(gw, "/metrics");
+    return metric_sum(m.body, "keygate_requests_total", {{"status_class", "4xx"}}) >= 1 &&
+           metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}) >= ok_before + 3;
+  }, std::chrono::seconds(2));
   EXPECT_EQ(metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}), ok_before + 3) << m.body;
   EXPECT_GE(metric_sum(m.body, "keygate_requests_total", {{"status_class", "4xx"}}), 1) << m.body;
   EXPECT_GE(metric_sum(m.body, "keygate_upstream_latency_seconds_count"), 4) << m.body;
