@@ -207,6 +207,12 @@ parse_state head_scanner::scan(std::string_view buf) noexcept {
         return parse_state::failed;
       }
     } else {
+      // Header bytes count everything after the request line, the final CRLF included, so the
+      // verdict is the same however the head was split into reads (checked by the fuzzer).
+      if (nl + 1 - first_line_end_ > limits_.max_header_bytes) {
+        error_ = too_large("headers_too_large");
+        return parse_state::failed;
+      }
       if (len == 0) {
         end_ = nl + 1;
         return parse_state::complete;
