@@ -6,6 +6,7 @@
 #include "admin/api_support.hpp"
 #include "keygate/admin/strict_json.hpp"
 #include "keygate/core/text.hpp"
+#include "keygate/manage/credential_scan.hpp"
 #include "keygate/manage/ownership.hpp"
 #include "keygate/manage/validation.hpp"
 
@@ -49,12 +50,10 @@ std::optional<json_error> parse_target(const std::string& body, target& t) {
 // Every credential (keys and sessions) of a tenant or of one of its users.
 result<void> collect(store::store_tx& tx, std::string_view tenant, std::optional<std::string_view> user,
                      resolution& out) {
-  auto keys = tx.list_keys(tenant, user);
-  if (!keys) return keys.error();
-  for (const auto& k : *keys) out.key_hashes.push_back(k.key_hash);
-  auto sessions = tx.list_sessions(tenant, user);
-  if (!sessions) return sessions.error();
-  for (const auto& s : *sessions) out.session_hashes.push_back(s.token_hash);
+  manage::credential_hashes found;
+  if (auto r = manage::collect_credentials(tx, tenant, user, found); !r) return r;
+  out.key_hashes = std::move(found.keys);
+  out.session_hashes = std::move(found.sessions);
   return {};
 }
 

@@ -77,6 +77,14 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
   }
   sink = std::make_unique<cache::blocking_invalidation_sink>(*invalidator, background.get_executor());
   if (management) service = std::make_unique<manage::service>(*management, *sink, manage::service_options::from(cfg));
+
+  change_applier = std::make_unique<cache::change_applier>(background.get_executor(), *invalidator, *local, management,
+                                                           dynamic_cast<store::blocking_runner*>(store.get()), metrics);
+  auto* applier = change_applier.get();
+  store::change_feed::handlers on_change{[applier](std::vector<std::string> p) { applier->deliver(p); },
+                                         [applier] { applier->resync(); }};
+  change_feed = adapters::open_change_feed(cfg.store, background.get_executor(), std::move(on_change), metrics);
+  if (!change_feed) change_applier.reset();
 }
 
 auth_stack::~auth_stack() { stop(); }

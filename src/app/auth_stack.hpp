@@ -17,6 +17,7 @@
 #include "keygate/auth/authenticator.hpp"
 #include "keygate/cache/local_cache.hpp"
 #include "keygate/cache/blocking_invalidation_sink.hpp"
+#include "keygate/cache/change_applier.hpp"
 #include "keygate/cache/invalidator.hpp"
 #include "keygate/cache/redis_client.hpp"
 #include "keygate/cache/redis_subscriber.hpp"
@@ -26,6 +27,7 @@
 #include "keygate/config/config.hpp"
 #include "keygate/obs/metrics.hpp"
 #include "keygate/manage/service.hpp"
+#include "keygate/store/change_feed.hpp"
 #include "keygate/store/key_store.hpp"
 #include "keygate/store/management_store.hpp"
 
@@ -75,6 +77,12 @@ struct auth_stack {
   std::unique_ptr<cache::blocking_invalidation_sink> sink;
   std::unique_ptr<manage::service> service;
   boost::asio::thread_pool management_pool{2};
+
+  // Direct SQL edits (store.postgres.listen_notify): the store's change notifications, applied
+  // through the invalidator on the background executor. The feed is declared last: destroyed
+  // first, so no notification reaches a destroyed applier.
+  std::unique_ptr<cache::change_applier> change_applier;
+  std::unique_ptr<store::change_feed> change_feed;
 
  private:
   std::thread background_thread_;

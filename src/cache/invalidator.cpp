@@ -40,7 +40,8 @@ invalidator::invalidator(local_cache* local, store::key_store& store, shared_tie
                          std::string channel, lookup_settings settings)
     : local_(local), store_(store), tier_(tier), redis_(redis), channel_(std::move(channel)), settings_(settings) {}
 
-asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type type, std::vector<std::string> hashes) {
+asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type type, std::vector<std::string> hashes,
+                                                             fanout how) {
   // 1. The authoritative state of every credential, before anything is written.
   std::vector<entry_ptr> states;
   states.reserve(hashes.size());
@@ -75,7 +76,7 @@ asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type typ
   }
 
   // 3. Every instance drops its local copy.
-  if (redis_ && redis_ok && !hashes.empty()) {
+  if (redis_ && redis_ok && !hashes.empty() && how == fanout::publish) {
     auto message = encode_invalidation(type, hashes);
     auto publishing = publish(*redis_, channel_, std::move(message));
     auto published = co_await std::move(publishing);

@@ -100,20 +100,28 @@ void read_internal(node_reader& r, const YAML::Node& n, internal& out) {
   });
 }
 
+// store.postgres from its map, or from an absent one (then only KEYGATE_STORE_POSTGRES_* apply).
+postgres read_postgres(node_reader& r, const YAML::Node& pg) {
+  r.object(pg, {"url", "pool_size", "query_timeout", "listen_notify"});
+  postgres p;
+  r.required_string(pg, "url", p.url);
+  std::size_t pool = p.pool_size;
+  r.size(pg, "pool_size", pool, 1, 256);
+  p.pool_size = static_cast<unsigned>(pool);
+  r.dur(pg, "query_timeout", p.query_timeout);
+  r.boolean(pg, "listen_notify", p.listen_notify);
+  return p;
+}
+
 void read_store(node_reader& r, const YAML::Node& n, store& out) {
   r.object(n, {"postgres", "sqlite"});
   if (auto pg = r.child(n, "postgres")) {
-    r.object(*pg, {"url", "pool_size", "query_timeout"});
-    postgres p;
-    r.required_string(*pg, "url", p.url);
-    std::size_t pool = p.pool_size;
-    r.size(*pg, "pool_size", pool, 1, 256);
-    p.pool_size = static_cast<unsigned>(pool);
-    r.dur(*pg, "query_timeout", p.query_timeout);
-    out.postgres = p;
+    out.postgres = read_postgres(r, *pg);
     r.leave();
-  } else if (auto url = r.env_override("store.postgres.url")) {
-    out.postgres = postgres{*url};
+  } else if (r.env_override("store.postgres.url")) {
+    r.enter("postgres");
+    out.postgres = read_postgres(r, YAML::Node());
+    r.leave();
   }
   if (auto sq = r.child(n, "sqlite")) {
     r.object(*sq, {"path"});

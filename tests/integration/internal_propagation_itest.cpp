@@ -1,176 +1,49 @@
 // Revocation across instances (SPEC §6 bound, guarantee 4): two `keygate serve` processes A and B
 // share Postgres and Redis; a key is warm in both; it is revoked through A (management API, or
 // SQL UPDATE + /cache/invalidate) while a client hits B every 10 ms. B must reject within 1 s of
-// A's response, in every run. The p50/p99 propagation times are printed.
+// A's response, in every run. The p50/p99 propagation times are printed. (Direct SQL without any
+// call, through the store's change notifications: internal_notify_itest.cpp.)
 //
 // KEYGATE_ITEST_PROPAGATION_RUNS overrides the number of runs (default 100).
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 
 #include "integration/support/cluster.hpp"
+#include "integration/support/propagation.hpp"
 #include "integration/support/proxy_helpers.hpp"
 
 namespace keygate::itest {
 namespace {
 
-int runs() {
-  const auto v = env("KEYGATE_ITEST_PROPAGATION_RUNS");
-  const int n = v ? std::atoi(v->c_str()) : 100;
-  return n > 0 ? n : 100;
+using kc::ms_between;
+
+// The revocation's HTTP call must answer 200.
+bool answered_200(const response& r) {
+  if (r.status() == 200) return true;
+  ADD_FAILURE() << "revocation call failed: " << r.describe();
+  return false;
 }
-
-double ms_between(steady::time_point a, steady::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-// Hits `n` with `secret` every 10 ms from its own thread and records what it saw.
-class hitter {
- public:
-  struct sample {
-    steady::time_point start, end;
-    int status;
-  };
-  hitter(const kc::node& n, std::string secret) : port_(n.port()), secret_(std::move(secret)) {
-    thread_ = std::thread([this] {
-      kc::prober p(port_);
-      while (!stop_) {
-        const auto s = steady::now();
-        const int st = p.status(secret_);
-        const auto e = steady::now();
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          samples_.push_back({s, e, st});
-        }
-        std::this_thread::sleep_until(s + 10ms);
-      }
-    });
-  }
-  ~hitter() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::vector<sample> samples() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return samples_;
-  }
-  // First sample that rejected (401), if any.
-  std::optional<sample> first_rejection() {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& s : samples_)
-      if (s.status == 401) return s;
-    return std::nullopt;
-  }
-
- private:
-  unsigned short port_;
-  std::string secret_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<sample> samples_;
-  std::thread thread_;
-};
 
 class InternalPropagation : public kc::cluster_suite {
  protected:
-  struct stats {
-    std::vector<double> after_return_ms;  // first rejection on B − A's response (clamped at 0)
-    std::vector<double> since_call_ms;    // first rejection on B − start of A's call
-    std::vector<double> call_ms;          // A's call duration
-    int immediate = 0;                    // runs whose first B request started after A's response was a 401
-  };
-
-  // One run: fresh key warm on A and B, `revoke` it through A while hitting B. Returns false
-  // (with failures recorded) when the bound is violated.
-  bool one_run(const kc::node& a, const kc::node& b, const std::function<response(const kc::created_key&)>& revoke,
-               stats& st, int run) {
-    const auto k = a.create_key("acme", "mia");
-    if (k.id.empty()) return false;
-    if (a.probe(k.secret) != 200 || b.probe(k.secret) != 200) {
-      ADD_FAILURE() << "run " << run << ": the new key is not accepted on A and B";
-      return false;
-    }
-    hitter h(b, k.secret);
-    std::this_thread::sleep_for(25ms);  // B is being hit
-    const auto t0 = steady::now();
-    const auto r = revoke(k);
-    const auto t1 = steady::now();
-    if (r.status() != 200) {
-      ADD_FAILURE() << "run " << run << ": revocation call failed: " << r.describe();
-      return false;
-    }
-    // Wait for B to reject (bounded), then keep hitting a little to catch a resurrection.
-    const auto deadline = t1 + 1500ms;
-    while (!h.first_rejection() && steady::now() < deadline) std::this_thread::sleep_for(2ms);
-    std::this_thread::sleep_for(60ms);
-    h.stop();
-    const auto samples = h.samples();
-    const auto rej = h.first_rejection();
-    if (!rej) {
-      ADD_FAILURE() << "run " << run << ": B still accepts the key " << ms_between(t1, steady::now())
-                    << " ms after A's revocation returned";
-      return false;
-    }
-    bool ok = true;
-    for (const auto& s : samples) {
-      if (s.start > t1 + 1s && s.status != 401) {
-        ADD_FAILURE() << "run " << run << ": B answered " << s.status << " " << ms_between(t1, s.start)
-                      << " ms after A's revocation returned";
-        ok = false;
-      }
-      if (s.start > rej->end && s.status != 401) {
-        ADD_FAILURE() << "run " << run << ": B answered " << s.status << " after it had rejected (resurrected)";
-        ok = false;
-      }
-    }
-    const double after = std::max(0.0, ms_between(t1, rej->end));
-    if (after > 1000) {
-      ADD_FAILURE() << "run " << run << ": B rejected only " << after << " ms after A's revocation returned";
-      ok = false;
-    }
-    for (const auto& s : samples) {
-      if (s.start >= t1) {
-        if (s.status == 401) ++st.immediate;
-        break;
-      }
-    }
-    st.after_return_ms.push_back(after);
-    st.since_call_ms.push_back(ms_between(t0, rej->end));
-    st.call_ms.push_back(ms_between(t0, t1));
-    return ok;
-  }
-
+  // `revoke` through A; B must reject within 1 s of A's response in every run (support/propagation.hpp).
   void run_many(const char* label, const std::function<response(const kc::node&, const kc::created_key&)>& revoke) {
     kc::node a(options("A"));
     kc::node b(options("B"));
     ASSERT_TRUE(a.started() && b.started());
-    const int n = runs();
-    stats st;
-    int passed = 0;
+    const int n = kc::propagation_runs();
+    kc::propagation_stats st;
     const auto start = steady::now();
     for (int i = 0; i < n; ++i) {
-      if (one_run(a, b, [&](const kc::created_key& k) { return revoke(a, k); }, st, i)) ++passed;
+      kc::propagation_run(
+          a, b, [&] { return kc::key_credential(a.create_key("acme", "mia")); },
+          [&](const kc::credential& c) { return answered_200(revoke(a, kc::created_key{c.id, c.secret})); }, st);
       if (HasFatalFailure()) return;
     }
-    const double secs = seconds_since(start);
-    std::printf(
-        "[ propagation ] %s: B rejected within 1 s in %d of %d runs (%.1f s). After A's response: p50 %.1f ms, "
-        "p99 %.1f ms, max %.1f ms; since A's call started: p50 %.1f ms, p99 %.1f ms; A's call p50 %.1f ms, "
-        "p99 %.1f ms; first B request after the response already rejected in %d of %d runs\n",
-        label, passed, n, secs, kc::percentile(st.after_return_ms, 50), kc::percentile(st.after_return_ms, 99),
-        kc::percentile(st.after_return_ms, 100), kc::percentile(st.since_call_ms, 50),
-        kc::percentile(st.since_call_ms, 99), kc::percentile(st.call_ms, 50), kc::percentile(st.call_ms, 99),
-        st.immediate, n);
-    std::fflush(stdout);
-    RecordProperty("runs", n);
-    RecordProperty("passed", passed);
-    RecordProperty("p50_ms", std::to_string(kc::percentile(st.after_return_ms, 50)));
-    RecordProperty("p99_ms", std::to_string(kc::percentile(st.after_return_ms, 99)));
-    EXPECT_EQ(passed, n);
+    kc::report_propagation(label, st, seconds_since(start));
+    EXPECT_EQ(st.passed, n);
   }
 };
 

@@ -4,8 +4,8 @@
 // For each hash: re-read the state from the store (never from a cache), overwrite the Redis
 // entry with it (revoked/disabled keys become tombstones, vanished ones negative entries),
 // overwrite this instance's local entry, then publish the hashes on the bus so every instance
-// drops its local copy. Runs on the executor that owns `redis` (the gateway's background
-// executor, or the CLI's). Errors:
+// drops its local copy (unless fanout::local_only). Runs on the executor that owns `redis` (the
+// gateway's background executor, or the CLI's). Errors:
 //  * a store error (nothing was written anywhere): store_unavailable / store_timeout / ...;
 //  * errc::invalidation_incomplete: Redis could not be reached for some step (the local cache
 //    was purged anyway; the call is retryable).
@@ -31,13 +31,19 @@ std::string encode_invalidation(credential_type type, const std::vector<std::str
 // Calls `fn(type, hash)` for each hash of a well-formed message; false if malformed.
 bool decode_invalidation(std::string_view message, const std::function<void(credential_type, std::string_view)>& fn);
 
+// Whether invalidate() announces the hashes on the Redis bus (step 3 above). The store's change
+// notifications reach every instance by themselves (cache::change_applier), so invalidations made
+// for them stay on this instance: N instances each publishing would cost N² local purges.
+enum class fanout : bool { local_only, publish };
+
 class invalidator {
  public:
   // `local` may be null (the CLI has no local cache); `tier`/`redis` null without Redis.
   invalidator(local_cache* local, store::key_store& store, shared_tier* tier, redis_client* redis,
               std::string channel, lookup_settings settings);
 
-  boost::asio::awaitable<result<std::size_t>> invalidate(credential_type type, std::vector<std::string> hashes);
+  boost::asio::awaitable<result<std::size_t>> invalidate(credential_type type, std::vector<std::string> hashes,
+                                                         fanout how = fanout::publish);
 
  private:
   local_cache* local_;

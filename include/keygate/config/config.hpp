@@ -68,6 +68,8 @@ struct postgres {
   std::string url;
   unsigned pool_size = 4;
   duration query_timeout = std::chrono::milliseconds(500);
+  // LISTEN for the change notifications of migrations/0002 (direct SQL edits revoke everywhere).
+  bool listen_notify = true;
 };
 
 struct sqlite {

@@ -1,5 +1,6 @@
 #include "integration/support/cluster.hpp"
 
+#include <poll.h>
 #include <postgresql/libpq-fe.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -98,6 +99,27 @@ std::optional<std::string> pg_link::scalar(const std::string& query) {
     error_ = PQresultErrorMessage(r);
   PQclear(r);
   return out;
+}
+
+std::vector<std::string> pg_link::notifications(const std::string& channel, millis timeout) {
+  std::vector<std::string> out;
+  if (!c_) return out;
+  auto* c = static_cast<PGconn*>(c_);
+  const auto deadline = steady::now() + timeout;
+  while (true) {
+    if (PQconsumeInput(c) != 1) {
+      error_ = PQerrorMessage(c);
+      return out;
+    }
+    while (PGnotify* n = PQnotifies(c)) {
+      if (channel == n->relname) out.emplace_back(n->extra);
+      PQfreemem(n);
+    }
+    const auto left = std::chrono::duration_cast<millis>(deadline - steady::now());
+    if (!out.empty() || left.count() <= 0) return out;
+    pollfd p{PQsocket(c), POLLIN, 0};
+    (void)::poll(&p, 1, static_cast<int>(left.count()));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,7 +327,8 @@ std::string render_config(const node_options& o, unsigned short public_port, uns
     << "  service_tokens:\n"
     << "    - {name: itest, sha256: \"" << sha256(service_token) << "\"}\n"
     << "store:\n"
-    << "  postgres: {url: \"" << o.pg_url << "\", pool_size: 4, query_timeout: " << o.query_timeout << "}\n"
+    << "  postgres: {url: \"" << o.pg_url << "\", pool_size: 4, query_timeout: " << o.query_timeout
+    << ", listen_notify: " << (o.listen_notify ? "true" : "false") << "}\n"
     << "cache:\n"
     << "  local: {capacity: 10000, ttl: " << o.local_ttl << "}\n";
   if (!o.redis_url.empty())
@@ -435,7 +458,9 @@ int node::probe_with(const header_list& credential) const {
   return c.request("GET", "/probe", credential).status();
 }
 
-int prober::status(const std::string& secret) {
+int prober::status(const std::string& secret) { return status_with(bearer(secret)); }
+
+int prober::status_with(const header_list& credential) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!c_) {
       std::string err;
@@ -443,7 +468,7 @@ int prober::status(const std::string& secret) {
       if (!cn.valid()) return 0;
       c_.emplace(std::move(cn));
     }
-    auto r = c_->request("GET", "/probe", bearer(secret), {}, 5s);
+    auto r = c_->request("GET", "/probe", credential, {}, 5s);
     if (r.complete) {
       const auto connection = r.header("Connection");
       if (connection && lower(*connection) == "close") c_.reset();

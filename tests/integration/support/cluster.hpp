@@ -57,6 +57,9 @@ class pg_link {
   bool ok() const { return c_ != nullptr; }
   bool exec(const std::string& statement);  // false + error() on failure
   std::optional<std::string> scalar(const std::string& query);
+  // Payloads of the notifications received on this connection (after a LISTEN) on `channel`,
+  // waiting up to `timeout` for the first one (then taking whatever else arrived with it).
+  std::vector<std::string> notifications(const std::string& channel, millis timeout);
   const std::string& error() const { return error_; }
 
  private:
@@ -154,6 +157,10 @@ struct node_options {
   std::string redis_timeout = "250ms";
   std::string query_timeout = "1s";
   std::string name = "node";
+  // store.postgres.listen_notify. Off here (the product default is on): the internal-API suites
+  // revoke with SQL behind keygate's back to observe what an API call does; the change-feed suite
+  // (internal_notify_itest.cpp) turns it on.
+  bool listen_notify = false;
 };
 
 // Renders the full keygate.yaml for a node.
@@ -202,7 +209,8 @@ class node {
 class prober {
  public:
   explicit prober(unsigned short port) : port_(port) {}
-  int status(const std::string& secret);
+  int status(const std::string& secret);       // the key as bearer
+  int status_with(const header_list& credential);  // e.g. cookie(session secret)
 
  private:
   unsigned short port_;

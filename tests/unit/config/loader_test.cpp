@@ -39,6 +39,7 @@ TEST(ConfigLoader, ParsesShippedExample) {
   ASSERT_TRUE(cfg.store.postgres);
   EXPECT_EQ(cfg.store.postgres->url, "postgresql://u@127.0.0.1/kg");
   EXPECT_EQ(cfg.store.postgres->query_timeout, std::chrono::milliseconds(500));
+  EXPECT_TRUE(cfg.store.postgres->listen_notify);
   ASSERT_TRUE(cfg.cache.redis);
   EXPECT_EQ(cfg.cache.redis->namespace_, "keygate:prod");
   ASSERT_EQ(cfg.auth.key_prefixes.size(), 3u);
@@ -94,6 +95,25 @@ TEST(ConfigLoader, EnvironmentOverridesScalarsEvenWhenAbsentFromFile) {
   EXPECT_EQ(cfg.log.level, "warn");
   ASSERT_TRUE(cfg.store.postgres);
   EXPECT_EQ(cfg.store.postgres->url, "postgresql://x/y");
+}
+
+// store.postgres.listen_notify: on by default, off in the file, and the KEYGATE_STORE_POSTGRES_*
+// overrides apply also when the file has no store.postgres section at all.
+TEST(ConfigLoader, PostgresListenNotify) {
+  const auto on = load_string("store: {postgres: {url: \"postgresql://x/y\"}}\n", env_of({}));
+  ASSERT_TRUE(on.store.postgres);
+  EXPECT_TRUE(on.store.postgres->listen_notify);
+  const auto off = load_string("store: {postgres: {url: \"postgresql://x/y\", listen_notify: false}}\n", env_of({}));
+  EXPECT_FALSE(off.store.postgres->listen_notify);
+  const auto env = load_string("server: {listen: 0.0.0.0:1}\n",
+                               env_of({{"KEYGATE_STORE_POSTGRES_URL", "postgresql://x/y"},
+                                       {"KEYGATE_STORE_POSTGRES_LISTEN_NOTIFY", "false"},
+                                       {"KEYGATE_STORE_POSTGRES_POOL_SIZE", "7"}}));
+  ASSERT_TRUE(env.store.postgres);
+  EXPECT_FALSE(env.store.postgres->listen_notify);
+  EXPECT_EQ(env.store.postgres->pool_size, 7u);
+  EXPECT_TRUE(has_error(errors_of("store: {postgres: {url: \"postgresql://x/y\", listen_notify: maybe}}\n"),
+                        "store.postgres.listen_notify: expected true or false"));
 }
 
 TEST(ConfigLoader, Durations) {
