@@ -124,10 +124,10 @@ TEST_F(InternalNotify, NegativeEntryClearedByADirectInsert) {
   kc::redis_conn rc(kc::redis_port(redis_url()));
   ASSERT_TRUE(rc.get(ns() + ":k:" + kc::sha256(secret)).has_value()) << "no negative entry in Redis";
 
-  const auto inserted = steady::now();
   ASSERT_TRUE(db().exec("INSERT INTO api_keys (id, tenant_id, user_id, name, display_prefix, key_hash, role) VALUES ('" +
                         manage::new_id("key") + "', 'acme', 'mia', 'direct', '" + secret.substr(0, 14) + "', '" +
                         kc::sha256(secret) + "', 'member')"));
+  const auto inserted = steady::now();  // committed
   EXPECT_TRUE(kc::probe_until(a, secret, 200, 1s)) << "A still rejects a key INSERTed after its negative entry";
   std::printf("[ propagation ] direct INSERT accepted on A %.1f ms after the commit\n",
               kc::ms_between(inserted, steady::now()));
@@ -230,8 +230,8 @@ TEST_F(InternalNotify, ListenSessionKilledBListensAgainAndTheBoundHolds) {
               kc::ms_between(killed, steady::now()));
 
   ASSERT_EQ(b.probe(k2.secret), 200);
-  const auto revoked = steady::now();
   ASSERT_TRUE(db().exec("UPDATE api_keys SET revoked_at = now() WHERE id = '" + k2.id + "'"));
+  const auto revoked = steady::now();  // committed
   EXPECT_TRUE(kc::probe_until(b, k2.secret, 401, 1s)) << "B missed a direct SQL revocation after listening again";
   std::printf("[ propagation ] k2 (revoked after B listened again) rejected by B %.1f ms after the commit\n",
               kc::ms_between(revoked, steady::now()));

@@ -53,15 +53,32 @@ std::string target_of(PGconn* c) {
   return std::string(PQhost(c)) + ":" + PQport(c) + "/" + PQdb(c);
 }
 
-// Every result of the LISTEN command; true when all succeeded.
-bool listen_succeeded(PGconn* c) {
-  bool ok = true, any = false;
+// LISTEN, and whether the triggers of migration 0002 exist (without them nothing is announced:
+// worth a warning, not a failure — `keygate migrate` may simply not have run yet).
+std::string listen_statement() {
+  return "LISTEN " + std::string(notify_channel) +
+         "; SELECT count(*) FROM pg_trigger WHERE tgname = 'api_keys_notify_update' AND NOT tgisinternal";
+}
+
+struct listen_outcome {
+  bool ok = false;        // LISTEN succeeded
+  bool triggers = false;  // the migration's triggers are installed
+};
+
+// Every result of listen_statement().
+listen_outcome listen_results(PGconn* c) {
+  listen_outcome out;
+  int commands = 0;
+  bool failed = false;
   while (PGresult* r = PQgetResult(c)) {
-    any = true;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) ok = false;
+    const auto st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK) ++commands;
+    else if (st == PGRES_TUPLES_OK) out.triggers = PQntuples(r) == 1 && std::string_view(PQgetvalue(r, 0, 0)) != "0";
+    else failed = true;
     PQclear(r);
   }
-  return ok && any;
+  out.ok = commands == 1 && !failed;
+  return out;
 }
 
 // The notifications read so far (on our channel), and any stray results discarded.
@@ -78,8 +95,6 @@ std::vector<std::string> take_notifications(PGconn* c) {
   }
   return out;
 }
-
-std::string listen_statement() { return "LISTEN " + std::string(notify_channel); }
 
 class listener_state : public std::enable_shared_from_this<listener_state> {
  public:
@@ -199,7 +214,11 @@ class listener_state : public std::enable_shared_from_this<listener_state> {
       auto waiting = wait_socket(wait_type::wait_read, deadline);
       if (const auto ec = co_await std::move(waiting)) co_return ec;
     }
-    if (!listen_succeeded(conn_)) co_return errc::store_unavailable;
+    const auto outcome = listen_results(conn_);
+    if (!outcome.ok) co_return errc::store_unavailable;
+    if (!outcome.triggers)
+      spdlog::warn("postgres listener: the triggers of migration 0002_invalidation_notify are missing (run `keygate "
+                   "migrate`): direct SQL edits are not announced until then");
     co_return error_code{};
   }
 
