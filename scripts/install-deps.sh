@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  postgresql redis-server redis-tools openssl curl python3 procps iproute2 wrk
+  postgresql redis-server redis-tools openssl curl python3 procps iproute2 wrk nginx
 )
 
 missing=()
