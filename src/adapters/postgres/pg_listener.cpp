@@ -225,11 +225,15 @@ class listener_state : public std::enable_shared_from_this<listener_state> {
   // Delivers notifications until the connection fails or stop().
   asio::awaitable<void> listen_loop() {
     while (!stopping_) {
-      auto waiting = wait_socket(wait_type::wait_read, steady::time_point::max());
-      if (co_await std::move(waiting)) co_return;
-      if (PQconsumeInput(conn_) != 1) co_return;
+      // First round: notifications libpq already read together with the LISTEN reply.
       deliver(take_notifications(conn_));
       if (PQstatus(conn_) == CONNECTION_BAD) co_return;
+      auto waiting = wait_socket(wait_type::wait_read, steady::time_point::max());
+      if (co_await std::move(waiting)) co_return;
+      if (PQconsumeInput(conn_) != 1) {
+        deliver(take_notifications(conn_));  // whatever arrived before the connection failed
+        co_return;
+      }
     }
   }
 
