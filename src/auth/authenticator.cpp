@@ -4,11 +4,28 @@
 
 #include "keygate/auth/credential.hpp"
 #include "keygate/auth/decide.hpp"
-#include "keygate/auth/key_format.hpp"
 #include "keygate/http/error_response.hpp"
 
 namespace keygate::auth {
 namespace asio = boost::asio;
+
+namespace {
+
+// One identity header line, "<prefix><name>: <value>\r\n". Values come from the store, whose
+// ids and scopes are validated at creation (no CR, LF or other control bytes).
+void add_identity(std::string& out, std::string_view prefix, std::string_view name, std::string_view value) {
+  out += prefix;
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+std::int64_t epoch_ms(store::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
 
 authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
                              last_used_tracker* last_used, obs::registry& metrics, const assertion_signer* signer)
@@ -25,17 +42,26 @@ authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::sh
                                        "Denials on shadow-mode routes that were forwarded anyway", {})
                           .with({})) {}
 
+obs::counter& authenticator::denial_counter(errc verdict) {
+  const auto index = static_cast<std::size_t>(verdict);
+  if (index >= denials_.size()) return decisions_.with({std::string(http::describe(verdict).code)});
+  if (auto* c = denials_[index].load(std::memory_order_acquire)) return *c;
+  // Labelled with the code the client sees (store_* errors are all "auth_unavailable").
+  auto& c = decisions_.with({std::string(http::describe(verdict).code)});
+  denials_[index].store(&c, std::memory_order_release);
+  return c;
+}
+
 proxy::phase_result authenticator::finish(proxy::request_context& ctx, errc verdict) {
   if (verdict == errc::ok) {
     allowed_->inc();
     return {};
   }
-  // Labelled with the code the client sees (store_* errors are all "auth_unavailable").
-  decisions_.with({std::string(http::describe(verdict).code)}).inc();
+  denial_counter(verdict).inc();
   if (ctx.route.mode == config::route_mode::shadow) {
     shadow_denied_->inc();
     ctx.would_deny = true;
-    ctx.identity_headers.clear();
+    ctx.identity.clear();
     spdlog::info("would_deny route={} request_id={} reason={} key_id={}", ctx.route.name, ctx.request_id,
                  code_name(verdict), ctx.key_id);
     return {};
@@ -49,21 +75,34 @@ errc authenticator::add_assertion(proxy::request_context& ctx, const assertion_i
                                   store::time_point now) const {
   if (!signer_) return errc::ok;
   try {
-    ctx.identity_headers.emplace_back(ctx.cfg.auth.identity_header_prefix + "Assertion", signer_->sign(id, now));
+    add_identity(ctx.identity, ctx.cfg.auth.identity_header_prefix, "Assertion", signer_->sign(id, now));
     return errc::ok;
   } catch (const std::exception& e) {
     spdlog::error("assertion signing failed request_id={}: {}", ctx.request_id, e.what());
-    ctx.identity_headers.clear();
+    ctx.identity.clear();
     return errc::internal;
   }
+}
+
+// Reports a use of the key to the last_used tracker at most once per debounce window per
+// cache entry: inside the window the hot path pays one relaxed atomic load, not the tracker's
+// lock (the tracker still debounces per key id across entries and instances' refills).
+void authenticator::note_use(const cache::entry& e, const store::key_record& k, store::time_point now) {
+  if (!last_used_) return;
+  const auto now_ms = epoch_ms(now);
+  auto noted = e.last_use_noted_ms.load(std::memory_order_relaxed);
+  if (now_ms - noted < last_used_->debounce().count()) return;
+  if (!e.last_use_noted_ms.compare_exchange_strong(noted, now_ms, std::memory_order_relaxed)) return;
+  last_used_->touched(k.key_id, now);
 }
 
 // Decision and identity for a found credential. A plain function on purpose: GCC 12 mishandles
 // the temporaries of braced initializer lists inside coroutines (double destruction at -O3).
 errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
-  const auto& cfg = ctx.cfg.auth;
   const auto now = store::clock::now();
-  const std::string& prefix = cfg.identity_header_prefix;
+  const std::string_view prefix = ctx.cfg.auth.identity_header_prefix;
+  std::string& id = ctx.identity;
+  id.clear();
   errc verdict;
   if (e.key) {
     const auto& k = *e.key;
@@ -72,15 +111,18 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
     ctx.tenant = k.tenant_id;
     verdict = decide(k, ctx.route, now);
     if (verdict == errc::ok) {
-      std::string scopes;
-      for (const auto& s : k.scopes) {
-        if (!scopes.empty()) scopes += ' ';
-        scopes += s;
+      add_identity(id, prefix, "Tenant", k.tenant_id);
+      add_identity(id, prefix, "User", k.user_id);
+      add_identity(id, prefix, "Key-Id", k.key_id);
+      add_identity(id, prefix, "Auth-Method", "api_key");
+      id += prefix;
+      id += "Scopes: ";
+      for (std::size_t i = 0; i < k.scopes.size(); ++i) {
+        if (i) id += ' ';
+        id += k.scopes[i];
       }
-      ctx.identity_headers = {{prefix + "Tenant", k.tenant_id},   {prefix + "User", k.user_id},
-                              {prefix + "Key-Id", k.key_id},      {prefix + "Auth-Method", "api_key"},
-                              {prefix + "Scopes", std::move(scopes)}};
-      if (last_used_) last_used_->touched(k.key_id, now);
+      id += "\r\n";
+      note_use(e, k, now);
       if (signer_) verdict = add_assertion(ctx, {k.tenant_id, k.user_id, k.key_id, "", "api_key", k.scopes}, now);
     }
   } else {
@@ -90,44 +132,68 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
     ctx.tenant = s.tenant_id;
     verdict = decide(s, ctx.route, now);
     if (verdict == errc::ok) {
-      ctx.identity_headers = {{prefix + "Tenant", s.tenant_id},
-                              {prefix + "User", s.user_id},
-                              {prefix + "Session-Id", s.session_id},
-                              {prefix + "Auth-Method", "session"},
-                              {prefix + "Scopes", ""}};
+      add_identity(id, prefix, "Tenant", s.tenant_id);
+      add_identity(id, prefix, "User", s.user_id);
+      add_identity(id, prefix, "Session-Id", s.session_id);
+      add_identity(id, prefix, "Auth-Method", "session");
+      add_identity(id, prefix, "Scopes", "");
       if (signer_) verdict = add_assertion(ctx, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
     }
   }
   return verdict;
 }
 
-asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& ctx) {
+authenticator::checked authenticator::check(proxy::request_context& ctx) {
+  checked c;
   const auto& cfg = ctx.cfg.auth;
   const auto cred = extract_credential(ctx.head, cfg);
-  if (!cred) co_return finish(ctx, static_cast<errc>(cred.error().value()));
-  if (cred->kind == credential_kind::none) {
-    if (ctx.route.auth == config::auth_requirement::optional) co_return proxy::phase_result{};
-    co_return finish(ctx, errc::missing_credentials);
+  if (!cred) {
+    c.verdict = finish(ctx, static_cast<errc>(cred.error().value()));
+    return c;
   }
-
+  if (cred->kind == credential_kind::none) {
+    c.verdict = ctx.route.auth == config::auth_requirement::optional ? proxy::phase_result{}
+                                                                     : finish(ctx, errc::missing_credentials);
+    return c;
+  }
   // Format gate: a malformed credential costs no cache, Redis or Postgres access.
-  const bool is_key = cred->kind == credential_kind::api_key;
-  if (is_key ? !parse_key(cred->value, cfg.key_prefixes) : !is_session_token_shape(cred->value))
-    co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
-  const auto hash = sha256_hex(cred->value);
-  const auto type = is_key ? cache::credential_type::key : cache::credential_type::session;
+  c.is_key = cred->kind == credential_kind::api_key;
+  if (c.is_key ? !parse_key(cred->value, cfg.key_prefixes) : !is_session_token_shape(cred->value)) {
+    c.verdict = finish(ctx, c.is_key ? errc::invalid_api_key : errc::invalid_session);
+    return c;
+  }
+  c.hash = sha256_hex(cred->value);
+  c.type = c.is_key ? cache::credential_type::key : cache::credential_type::session;
+  return c;
+}
 
+proxy::phase_result authenticator::conclude(proxy::request_context& ctx, const cache::entry_ptr& e,
+                                            std::string_view tier, bool is_key) {
+  ctx.cache_tier = tier;
+  ctx.credential = e;
+  if (!e->found) return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
+  return finish(ctx, admit(ctx, *e));
+}
+
+std::optional<proxy::phase_result> authenticator::decide_now(proxy::request_context& ctx) {
+  const auto c = check(ctx);
+  if (c.verdict) return c.verdict;
+  const auto e = lookup_.find_local(c.type, view(c.hash));
+  if (!e) return std::nullopt;
+  return conclude(ctx, e, "local", c.is_key);
+}
+
+asio::awaitable<proxy::phase_result> authenticator::run(proxy::request_context& ctx) {
+  const auto c = check(ctx);
+  if (c.verdict) co_return *c.verdict;
+  const std::string_view hash = view(c.hash);
   auto* shared = shared_tiers_.empty() ? nullptr : shared_tiers_[ctx.worker];
-  const auto found = co_await lookup_.find(type, view(hash), shared);
+  const auto found = co_await lookup_.find(c.type, hash, shared);
   if (!found) {
     fail_closed_->inc();
     co_return finish(ctx, static_cast<errc>(found.error().value()));
   }
-  ctx.cache_tier = found->tier;
-  const auto& e = *found->entry;
-  if (!e.found) co_return finish(ctx, is_key ? errc::invalid_api_key : errc::invalid_session);
-
-  co_return finish(ctx, admit(ctx, e));
+  co_return conclude(ctx, found->entry, found->tier, c.is_key);
 }
 
 }  // namespace keygate::auth

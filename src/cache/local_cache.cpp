@@ -17,6 +17,13 @@ std::string local_cache::key_of(credential_type type, std::string_view sha256_he
   return k;
 }
 
+std::array<char, 65> local_cache::key_array(credential_type type, std::string_view sha256_hex) noexcept {
+  std::array<char, 65> k{};
+  k[0] = static_cast<char>(type);
+  sha256_hex.copy(k.data() + 1, 64);
+  return k;
+}
+
 local_cache::shard& local_cache::shard_of(std::string_view key) {
   // Keys end in SHA-256 hex: its last characters are already uniformly distributed.
   std::size_t h = 0;

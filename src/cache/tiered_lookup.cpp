@@ -1,5 +1,7 @@
 #include "keygate/cache/tiered_lookup.hpp"
 
+#include "keygate/core/coarse_clock.hpp"
+
 namespace keygate::cache {
 namespace asio = boost::asio;
 
@@ -41,6 +43,13 @@ asio::awaitable<result<entry_ptr>> tiered_lookup::from_store(credential_type typ
   e->found = e->key.has_value() || e->session.has_value();
   (e->found ? store_c_.hit : store_c_.negative)->inc();
   co_return entry_ptr(std::move(e));
+}
+
+entry_ptr tiered_lookup::find_local(credential_type type, std::string_view sha256_hex) {
+  const auto key = local_cache::key_array(type, sha256_hex);
+  auto hit = local_.get(std::string_view(key.data(), key.size()), core::coarse_now());
+  if (hit) (hit->found ? local_c_.hit : local_c_.negative)->inc();
+  return hit;
 }
 
 asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type, std::string_view sha256_hex,

@@ -1,16 +1,27 @@
 #include "keygate/core/text.hpp"
 
+#include <array>
+
 namespace keygate::core {
 namespace {
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-constexpr bool is_tchar(unsigned char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~': return true;
-    default: return false;
-  }
-}
+// ASCII lowercase as a table: one load per byte in the case-insensitive compares that run for
+// every header of every request.
+constexpr std::array<unsigned char, 256> lower_table = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return t;
+}();
+constexpr unsigned char lower(char c) noexcept { return lower_table[static_cast<unsigned char>(c)]; }
+// tchar (RFC 9110 §5.6.2) as a table: header names are checked byte by byte on every request.
+constexpr std::array<bool, 256> tchar_table = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  return t;
+}();
+constexpr bool is_tchar(unsigned char c) noexcept { return tchar_table[c]; }
 }  // namespace
 
 bool is_sha256_hex(std::string_view s) noexcept {

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <vector>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -9,7 +11,21 @@
 namespace keygate::http {
 namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// The part of `bufs` after its first `skip` bytes.
+std::vector<asio::const_buffer> buffers_after(std::span<const asio::const_buffer> bufs, std::size_t skip) {
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : bufs) {
+    if (skip >= b.size()) {
+      skip -= b.size();
+      continue;
+    }
+    rest.push_back(b + skip);
+    skip = 0;
+  }
+  return rest;
 }
+}  // namespace
 
 void byte_stream::enable_tls(asio::ssl::context& ctx) {
   tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, ctx);
@@ -20,13 +36,32 @@ asio::awaitable<error_code> byte_stream::handshake(asio::ssl::stream_base::hands
   co_return ec;
 }
 
-asio::awaitable<std::pair<error_code, std::size_t>> byte_stream::read_some(asio::mutable_buffer buf) {
-  if (tls_) {
-    auto [ec, n] = co_await tls_->async_read_some(buf, tuple_awaitable);
-    co_return std::pair{ec, n};
+// Not a coroutine: the caller awaits Asio's operation directly (no extra frame per read).
+asio::awaitable<std::tuple<error_code, std::size_t>> byte_stream::read_some(asio::mutable_buffer buf) {
+  if (tls_) return tls_->async_read_some(buf, tuple_awaitable);
+  return socket_.async_read_some(buf, tuple_awaitable);
+}
+
+// Plain TCP writes first try to send right away (the socket is non-blocking): usually the
+// kernel takes the whole message, and the coroutine then completes without suspending: no
+// reactor round trip, no scheduler pass. Only what did not fit waits for writability.
+// True when done: everything was sent, or `ec` holds a hard error.
+template <class Buffers>
+bool byte_stream::write_now(const Buffers& bufs, std::size_t& sent, error_code& ec) {
+  const std::size_t total = asio::buffer_size(bufs);
+  sent = 0;
+  // Non-blocking mode makes a full socket buffer answer would_block instead of blocking the
+  // worker (a socket opened by async_connect starts in blocking mode).
+  if (!socket_.non_blocking()) {
+    socket_.non_blocking(true, ec);
+    if (ec) return true;
   }
-  auto [ec, n] = co_await socket_.async_read_some(buf, tuple_awaitable);
-  co_return std::pair{ec, n};
+  sent = socket_.write_some(bufs, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    return false;
+  }
+  return ec || sent == total;
 }
 
 asio::awaitable<error_code> byte_stream::write(asio::const_buffer buf) {
@@ -34,8 +69,12 @@ asio::awaitable<error_code> byte_stream::write(asio::const_buffer buf) {
     auto [ec, n] = co_await asio::async_write(*tls_, buf, tuple_awaitable);
     co_return ec;
   }
-  auto [ec, n] = co_await asio::async_write(socket_, buf, tuple_awaitable);
-  co_return ec;
+  error_code ec;
+  std::size_t sent = 0;
+  if (write_now(buf, sent, ec)) co_return ec;
+  const asio::const_buffer rest = buf + sent;
+  auto [wait_ec, n] = co_await asio::async_write(socket_, rest, tuple_awaitable);
+  co_return wait_ec;
 }
 
 asio::awaitable<error_code> byte_stream::write(std::span<const asio::const_buffer> bufs) {
@@ -43,8 +82,12 @@ asio::awaitable<error_code> byte_stream::write(std::span<const asio::const_buffe
     auto [ec, n] = co_await asio::async_write(*tls_, bufs, tuple_awaitable);
     co_return ec;
   }
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, tuple_awaitable);
-  co_return ec;
+  error_code ec;
+  std::size_t sent = 0;
+  if (write_now(bufs, sent, ec)) co_return ec;
+  const std::vector<asio::const_buffer> rest = buffers_after(bufs, sent);
+  auto [wait_ec, n] = co_await asio::async_write(socket_, rest, tuple_awaitable);
+  co_return wait_ec;
 }
 
 void byte_stream::cancel() noexcept {

@@ -1,5 +1,6 @@
 #include "keygate/http/head_parser.hpp"
 
+#include <cstdint>
 #include <cstring>
 
 #include "keygate/core/text.hpp"
@@ -14,6 +15,27 @@ constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // field-value bytes: HTAB, SP, VCHAR, obs-text. Everything else (CTLs, DEL, CR, LF) is refused.
 constexpr bool is_value_byte(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+// Index of the first byte of `v` that is not a field-value byte, or npos. Eight bytes at a time
+// (header values are most of a head's bytes): a word with no byte below 0x20 and no 0x7F is
+// all value bytes; a word that might have one (HTAB is one) is checked byte by byte.
+std::size_t first_non_value_byte(std::string_view v) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, v.data() + i, 8);
+    const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs;
+    const std::uint64_t del = x ^ (ones * 0x7F);
+    const std::uint64_t has_del = (del - ones) & ~del & highs;
+    if ((below_space | has_del) == 0) continue;
+    for (std::size_t j = i; j < i + 8; ++j)
+      if (!is_value_byte(static_cast<unsigned char>(v[j]))) return j;
+  }
+  for (; i < v.size(); ++i)
+    if (!is_value_byte(static_cast<unsigned char>(v[i]))) return i;
+  return std::string_view::npos;
+}
 
 std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -70,6 +92,19 @@ bool for_each_list_element(std::string_view value, Fn&& fn) {
   }
 }
 
+// Resets a head for the next message but keeps its vectors' capacity: a keep-alive connection
+// parses one head per request and should not reallocate them each time.
+template <class Head>
+void reset_keeping_capacity(Head& h) {
+  auto fields = std::move(h.fields);
+  auto tokens = std::move(h.framing.connection_tokens);
+  fields.clear();
+  tokens.clear();
+  h = Head{};
+  h.fields = std::move(fields);
+  h.framing.connection_tokens = std::move(tokens);
+}
+
 // Shared field-section parser for requests and responses. `transfer_codings` collects every
 // Transfer-Encoding element so the caller can judge the whole list.
 struct field_facts {
@@ -98,8 +133,8 @@ std::optional<parse_error> parse_fields(std::string_view head, std::size_t pos, 
     const auto name = line.substr(0, colon);
     if (name.empty()) return bad("empty_header_name");
     if (!core::is_token(name)) return bad("invalid_header_name");
-    for (char c : line.substr(colon + 1))
-      if (!is_value_byte(static_cast<unsigned char>(c))) return bad(c == '\r' ? "bare_cr" : "control_byte");
+    if (const auto bad_at = first_non_value_byte(line.substr(colon + 1)); bad_at != std::string_view::npos)
+      return bad(line[colon + 1 + bad_at] == '\r' ? "bare_cr" : "control_byte");
     const auto value = trim_ows(line.substr(colon + 1));
     fields.push_back({name, value});
 
@@ -249,7 +284,7 @@ parse_state head_scanner::scan(std::string_view buf) noexcept {
 
 std::optional<parse_error> parse_request_head(std::string_view head, const head_limits& limits, request_head& out) {
   (void)limits;  // enforced by head_scanner while the head arrived
-  out = request_head{};
+  reset_keeping_capacity(out);
   out.head_bytes = head.size();
   std::size_t pos = 0;
   const auto line = next_line(head, pos);
@@ -295,7 +330,7 @@ std::optional<parse_error> parse_request_head(std::string_view head, const head_
 
 std::optional<parse_error> parse_response_head(std::string_view head, const head_limits& limits, response_head& out) {
   (void)limits;
-  out = response_head{};
+  reset_keeping_capacity(out);
   out.head_bytes = head.size();
   std::size_t pos = 0;
   const auto line = next_line(head, pos);

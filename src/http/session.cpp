@@ -30,8 +30,8 @@ std::size_t status_class_index(unsigned status) {
 session::session(worker& w, tcp::socket socket)
     : worker_(w),
       client_(std::move(socket)),
-      in_(client_buffer_size(w.runtime()->request_limits)),
-      up_in_(64 * 1024) {
+      in_(client_buffer_size(w.runtime()->request_limits), &w.buffers()),
+      up_in_(64 * 1024, &w.buffers()) {
   error_code ec;
   const auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) {
@@ -102,7 +102,6 @@ asio::awaitable<void> session::run() {
     // Wait for the next head: idle timeout until its first byte, header timeout from then on.
     idle_ = in_.empty();
     set_deadline(idle_ ? (first ? lim.header_timeout : lim.idle_timeout) : lim.header_timeout);
-    if (idle_) in_.release_if_empty();
     head_scanner scanner(rt->request_limits, true);
     parse_state state;
     bool aborted = false;
@@ -126,7 +125,7 @@ asio::awaitable<void> session::run() {
     }
     head_copy_.assign(in_.data().substr(0, scanner.head_bytes()));
     in_.consume(scanner.head_bytes());
-    request_head req;
+    request_head& req = req_;
     if (auto e = parse_request_head(head_copy_, rt->request_limits, req)) {
       co_await reject_head(*e);
       break;
@@ -139,13 +138,23 @@ asio::awaitable<void> session::run() {
   shared.active_connections->add(-1);
 }
 
+// A plain function, not inline in the coroutine: GCC 12 mishandles braced initializers there.
+proxy::request_context session::make_request_context(const request_head& req, const config::route& route,
+                                                     const config::config& cfg, std::string_view request_id) {
+  identity_.clear();
+  return proxy::request_context{req, route, cfg, worker_.index(), request_id, client_ip_, identity_,
+                                nullptr, {}, {}, {}, {}, false};
+}
+
 asio::awaitable<session::outcome> session::handle(const request_head& req) {
-  const auto started = steady::now();
   const auto rt = worker_.runtime();  // this request keeps its snapshot even across a reload
   const auto& cfg = *rt->cfg;
+  const auto started = cfg.log.access_log ? steady::now() : steady::time_point{};  // for the access log only
 
   const auto inbound_id = req.find("x-request-id");
-  const std::string request_id = proxy::is_valid_request_id(inbound_id) ? std::string(inbound_id) : proxy::new_request_id();
+  if (proxy::is_valid_request_id(inbound_id)) request_id_.assign(inbound_id);
+  else proxy::assign_new_request_id(request_id_);
+  const std::string_view request_id = request_id_;
   const auto path = proxy::path_of(req.target);
   // A request we answer without reading its body ends the connection: its unread body bytes
   // must never be parsed as a next request.
@@ -197,11 +206,16 @@ asio::awaitable<session::outcome> session::handle(const request_head& req) {
     co_return o;
   }
 
-  proxy::request_context ctx{req, *route, cfg, worker_.index(), request_id, client_ip_, {}, {}, {}, {}, {}, false};
+  proxy::request_context ctx = make_request_context(req, *route, cfg, request_id);
   if (route->auth != config::auth_requirement::none) {
     auto* auth = worker_.shared().auth;
-    const proxy::phase_result verdict =
-        auth ? co_await auth->run(ctx) : proxy::phase_result{false, errc::store_unavailable};
+    // Most requests are decided without suspending (local cache, malformed credential).
+    std::optional<proxy::phase_result> decided;
+    if (auth) decided = auth->decide_now(ctx);
+    proxy::phase_result verdict;
+    if (decided) verdict = *decided;
+    else if (auth) verdict = co_await auth->run(ctx);
+    else verdict = proxy::phase_result{false, errc::store_unavailable};
     if (!verdict.proceed) {
       const auto o = co_await respond_error(verdict.error, request_id, close_on_error);
       finish(o, route, &ctx);

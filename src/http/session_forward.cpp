@@ -43,8 +43,8 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
   auto& pool = *target.pools[worker_.index()];
 
   const auto inbound_tp = req.find("traceparent");
-  const std::string traceparent =
-      proxy::is_valid_traceparent(inbound_tp) ? std::string(inbound_tp) : proxy::new_traceparent();
+  if (proxy::is_valid_traceparent(inbound_tp)) traceparent_.assign(inbound_tp);
+  else proxy::assign_new_traceparent(traceparent_);
   const std::string upstream_path = proxy::forwarded_target(route, req.target);
   proxy::forward_context fctx;
   fctx.target = upstream_path;
@@ -52,14 +52,15 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
   fctx.client_is_trusted = client_trusted_;
   fctx.scheme = worker_.shared().server_tls ? "https" : "http";
   fctx.request_id = ctx.request_id;
-  fctx.traceparent = traceparent;
+  fctx.traceparent = traceparent_;
   fctx.identity_prefix = cfg.auth.identity_header_prefix;
   fctx.underscores = cfg.server.underscore_headers;
   fctx.hide_authorization = cfg.auth.hide_credentials && route.auth != config::auth_requirement::none;
   fctx.api_key_header = cfg.auth.api_key_header;
   fctx.session_cookie = cfg.auth.session_cookie;
-  fctx.identity = &ctx.identity_headers;
-  std::string head;
+  fctx.identity_lines = ctx.identity;
+  std::string& head = upstream_head_;
+  head.clear();
   head.reserve(512 + req.head_bytes);
   proxy::append_upstream_request(head, req, fctx);
 
@@ -73,7 +74,9 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
   }
 
   for (int attempt = 0;; ++attempt) {
-    auto conn = pool.take(steady::now());
+    // A retryable request may skip the liveness probe of a hot pooled connection: a dead one
+    // fails before any response byte and the request is retried once on a fresh connection.
+    auto conn = pool.take(core::coarse_now(), retryable && attempt == 0);
     const bool reused = conn != nullptr;
     if (!conn) {
       set_deadline(target.cfg.connect_timeout);
@@ -118,7 +121,7 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
     }
 
     // Response head (skipping interim 1xx responses other than 101).
-    response_head res;
+    response_head& res = res_;
     bool failed_early = false;
     errc failure = errc::ok;
     while (true) {

@@ -135,7 +135,7 @@ asio::awaitable<session::outcome> session::relay_response(const request_head& re
   upstream_reusable = upstream_reusable && up_in_.empty();
   upstream_ = nullptr;
   if (upstream_reusable) {
-    target.pools[worker_.index()]->put(std::move(conn), steady::now());
+    target.pools[worker_.index()]->put(std::move(conn), core::coarse_now());
   } else {
     conn->close();
     up_in_.consume(up_in_.size());

@@ -95,8 +95,7 @@ void append_upstream_request(std::string& out, const http::request_head& req, co
     add(out, n, f.value);
   }
 
-  if (ctx.identity)
-    for (const auto& [name, value] : *ctx.identity) add(out, name, value);
+  out += ctx.identity_lines;
 
   // Forwarding headers: a client's own values are believed only from a trusted proxy.
   out += "X-Forwarded-For: ";

@@ -19,9 +19,10 @@ std::uint64_t next_random() noexcept {
   return z ^ (z >> 31);
 }
 
-void append_hex(std::string& out, std::uint64_t v, int digits) {
+// Writes `digits` lowercase hex digits of v at `out` (most significant first).
+void put_hex(char* out, std::uint64_t v, int digits) noexcept {
   static constexpr char hex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) out += hex[(v >> (i * 4)) & 0xf];
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = hex[v & 0xf];
 }
 
 bool is_lower_hex(std::string_view s) noexcept {
@@ -44,11 +45,15 @@ bool is_valid_request_id(std::string_view id) noexcept {
   return true;
 }
 
+void assign_new_request_id(std::string& out) {
+  out.resize(32);
+  put_hex(out.data(), next_random(), 16);
+  put_hex(out.data() + 16, next_random(), 16);
+}
+
 std::string new_request_id() {
   std::string id;
-  id.reserve(32);
-  append_hex(id, next_random(), 16);
-  append_hex(id, next_random(), 16);
+  assign_new_request_id(id);
   return id;
 }
 
@@ -60,14 +65,24 @@ bool is_valid_traceparent(std::string_view tp) noexcept {
          is_lower_hex(parent) && !all_zero(parent) && is_lower_hex(flags);
 }
 
+void assign_new_traceparent(std::string& out) {
+  out.resize(55);
+  char* p = out.data();
+  p[0] = '0';
+  p[1] = '0';
+  p[2] = '-';
+  put_hex(p + 3, next_random() | 1, 16);
+  put_hex(p + 19, next_random(), 16);
+  p[35] = '-';
+  put_hex(p + 36, next_random() | 1, 16);
+  p[52] = '-';
+  p[53] = '0';
+  p[54] = '1';
+}
+
 std::string new_traceparent() {
-  std::string tp = "00-";
-  tp.reserve(55);
-  append_hex(tp, next_random() | 1, 16);
-  append_hex(tp, next_random(), 16);
-  tp += '-';
-  append_hex(tp, next_random() | 1, 16);
-  tp += "-01";
+  std::string tp;
+  assign_new_traceparent(tp);
   return tp;
 }
 

@@ -2,6 +2,8 @@
 // the upstream's 101, upstream keep-alive pooling.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "integration/support/proxy_helpers.hpp"
 #include "integration/support/websocket.hpp"
 
@@ -127,6 +129,31 @@ TEST(ProxyKeepAlive, UpstreamThatClosesIsNotReused) {
   EXPECT_EQ(up.request_count(), 5u);
   EXPECT_EQ(up.connections(), 5u);
   for (const auto& req : up.requests()) EXPECT_EQ(req.sequence, 0u);
+}
+
+// An upstream that closes a kept-alive connection right after answering, without saying so
+// (no Connection: close), as servers with short idle timeouts do. keygate takes a hot pooled
+// connection without probing it only for requests it may retry: a GET is retried once on a fresh
+// connection, and a POST (never retried) is sent only after the pooled connection was probed.
+// Either way every request reaches the upstream exactly once and the client sees a 200.
+TEST(ProxyKeepAlive, SilentlyClosedPooledConnectionIsNeverAnError) {
+  auto echo = handlers::echo(/*keep_alive=*/true);
+  recording_upstream up([echo](upstream_exchange& ex) {
+    echo(ex);
+    ex.close_after();
+  });
+  gateway gw(single_route_config(up));
+  ASSERT_TRUE(gw.started());
+  http_client c(gw.port());
+  for (int i = 0; i < 6; ++i) {
+    const bool post = i % 2 == 1;
+    const auto r = post ? c.request("POST", "/p/" + std::to_string(i), {{"Content-Type", "text/plain"}}, "body")
+                        : c.request("GET", "/g/" + std::to_string(i));
+    ASSERT_TRUE(r.complete) << r.describe();
+    EXPECT_EQ(r.status(), 200) << i << ": " << r.describe();
+    std::this_thread::sleep_for(20ms);  // the upstream's FIN arrives while the connection idles
+  }
+  EXPECT_EQ(up.request_count(), 6u) << "a request was sent twice or lost";
 }
 
 }  // namespace

@@ -6,10 +6,14 @@
 // `would_deny` and forwards. Store failures for uncached credentials fail closed (503).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "keygate/auth/assertion.hpp"
+#include "keygate/auth/key_format.hpp"
 #include "keygate/auth/last_used.hpp"
 #include "keygate/cache/shared_tier.hpp"
 #include "keygate/cache/tiered_lookup.hpp"
@@ -24,11 +28,25 @@ class authenticator final : public proxy::auth_phase {
   // `signer` (may be null, must outlive this) adds `<prefix>Assertion` to allowed requests.
   authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
                 last_used_tracker* last_used, obs::registry& metrics, const assertion_signer* signer = nullptr);
+  // Malformed or absent credentials and local-cache answers, without suspending.
+  std::optional<proxy::phase_result> decide_now(proxy::request_context& ctx) override;
   boost::asio::awaitable<proxy::phase_result> run(proxy::request_context& ctx) override;
 
  private:
+  // The credential after extraction and the format gate; `verdict` set when that decided.
+  struct checked {
+    std::optional<proxy::phase_result> verdict;
+    bool is_key = true;
+    cache::credential_type type = cache::credential_type::key;
+    sha256_hex_t hash{};
+  };
+  checked check(proxy::request_context& ctx);
+  proxy::phase_result conclude(proxy::request_context& ctx, const cache::entry_ptr& e, std::string_view tier,
+                               bool is_key);
   proxy::phase_result finish(proxy::request_context& ctx, errc verdict);
+  obs::counter& denial_counter(errc verdict);
   errc admit(proxy::request_context& ctx, const cache::entry& e);
+  void note_use(const cache::entry& e, const store::key_record& k, store::time_point now);
   errc add_assertion(proxy::request_context& ctx, const assertion_identity& id, store::time_point now) const;
 
   cache::tiered_lookup& lookup_;
@@ -39,6 +57,7 @@ class authenticator final : public proxy::auth_phase {
   obs::counter* allowed_;
   obs::counter* fail_closed_;
   obs::counter* shadow_denied_;
+  std::array<std::atomic<obs::counter*>, 128> denials_{};  // by errc value, filled on first use
 };
 
 }  // namespace keygate::auth

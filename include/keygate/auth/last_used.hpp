@@ -19,8 +19,10 @@ namespace keygate::auth {
 class last_used_tracker {
  public:
   last_used_tracker(std::chrono::milliseconds debounce, obs::registry& metrics);
-  // Thread-safe; called for every authenticated API-key request.
+  // Thread-safe; called for authenticated API-key requests (the authenticator skips calls
+  // inside the debounce window of the cache entry it answered from).
   void touched(const std::string& key_id, store::time_point now);
+  std::chrono::milliseconds debounce() const noexcept { return debounce_; }
   // The ids due for writing (and forgets them); used by flush().
   std::vector<std::string> take_pending();
   // Writes what is pending through `store` (runs on the caller's executor).

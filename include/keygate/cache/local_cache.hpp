@@ -10,6 +10,7 @@
 // it never replaces a live entry. put() is the overwrite used by invalidations.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -50,6 +51,8 @@ class local_cache {
 
   // Cache keys: the credential type character followed by the SHA-256 hex.
   static std::string key_of(credential_type type, std::string_view sha256_hex);
+  // The same key without an allocation (for the hot path); `sha256_hex` has 64 characters.
+  static std::array<char, 65> key_array(credential_type type, std::string_view sha256_hex) noexcept;
 
  private:
   struct slot {

@@ -44,6 +44,9 @@ class tiered_lookup {
   tiered_lookup(local_cache& local, singleflight& flights, store::key_store* store, lookup_settings settings,
                 obs::registry& metrics);
 
+  // The fresh local entry for the hash, or nullptr (nothing counted then: find() follows).
+  // No I/O and no suspension: the request hot path.
+  entry_ptr find_local(credential_type type, std::string_view sha256_hex);
   // `shared` is the calling worker's Redis tier, or nullptr when Redis is not configured.
   boost::asio::awaitable<result<lookup_result>> find(credential_type type, std::string_view sha256_hex,
                                                      shared_tier* shared);

@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
 #include <span>
+#include <tuple>
 
 namespace keygate::http {
 
@@ -26,7 +27,9 @@ class byte_stream {
   asio::ssl::stream<tcp::socket&>* tls() noexcept { return tls_.get(); }
 
   asio::awaitable<error_code> handshake(asio::ssl::stream_base::handshake_type type);
-  asio::awaitable<std::pair<error_code, std::size_t>> read_some(asio::mutable_buffer buf);
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer buf);
+  // Writes all of `buf`; plain TCP tries a synchronous non-blocking send first and suspends
+  // only for what the kernel did not take.
   asio::awaitable<error_code> write(asio::const_buffer buf);
   asio::awaitable<error_code> write(std::span<const asio::const_buffer> bufs);
 
@@ -42,6 +45,9 @@ class byte_stream {
   bool idle_peer_gone() noexcept;
 
  private:
+  template <class Buffers>
+  bool write_now(const Buffers& bufs, std::size_t& sent, error_code& ec);
+
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
 };

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "keygate/core/cidr.hpp"
+#include "keygate/core/coarse_clock.hpp"
 #include "keygate/http/byte_stream.hpp"
 #include "keygate/http/head_parser.hpp"
 #include "keygate/http/io_buffer.hpp"
@@ -51,6 +52,8 @@ class session : public std::enable_shared_from_this<session> {
   };
 
   asio::awaitable<outcome> handle(const request_head& req);
+  proxy::request_context make_request_context(const request_head& req, const config::route& route,
+                                              const config::config& cfg, std::string_view request_id);
   asio::awaitable<outcome> respond_error(errc e, std::string_view request_id, bool close);
   asio::awaitable<void> reject_head(const parse_error& e);
   asio::awaitable<outcome> forward(const request_head& req, const proxy::runtime& rt, const config::route& route,
@@ -62,8 +65,9 @@ class session : public std::enable_shared_from_this<session> {
   asio::awaitable<void> tunnel(byte_stream& upstream);
   asio::awaitable<void> pump(byte_stream& from, byte_stream& to, io_buffer& buf);
 
+  // Deadlines are checked by a 100 ms sweeper: the coarse clock is precise enough.
   void set_deadline(std::chrono::milliseconds d) noexcept {
-    deadline_ = steady::now() + d;
+    deadline_ = core::coarse_now() + d;
     timed_out_ = false;
   }
 
@@ -72,8 +76,15 @@ class session : public std::enable_shared_from_this<session> {
   byte_stream* upstream_ = nullptr;  // current upstream connection, for deadline cancellation
   io_buffer in_;                     // client → keygate
   io_buffer up_in_;                  // upstream → keygate
+  // Per-request state kept across requests so a keep-alive connection reuses its capacity.
   std::string head_copy_;            // the current request head (parsed views point here)
   std::string response_head_copy_;   // the current response head (likewise)
+  request_head req_;                 // parsed from head_copy_
+  response_head res_;                // parsed from response_head_copy_
+  std::string request_id_;           // the current request's X-Request-Id
+  std::string traceparent_;          // the current request's traceparent
+  std::string upstream_head_;        // the head sent upstream
+  std::string identity_;             // the identity header lines of the current request
   std::string out_;                  // scratch for heads and re-chunked bodies
   steady::time_point deadline_ = steady::time_point::max();
   bool timed_out_ = false;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "keygate/http/io_buffer.hpp"
 #include "keygate/obs/metrics.hpp"
 #include "keygate/proxy/auth_phase.hpp"
 #include "keygate/proxy/runtime.hpp"
@@ -54,6 +55,7 @@ class worker {
   const std::shared_ptr<const proxy::runtime>& runtime() const noexcept { return runtime_; }
   bool draining() const noexcept { return draining_; }
   worker_shared& shared() noexcept { return shared_; }
+  buffer_cache& buffers() noexcept { return buffers_; }
   void attach(session* s) noexcept;
   void detach(session* s) noexcept;
 
@@ -63,6 +65,7 @@ class worker {
 
   unsigned index_;
   worker_shared& shared_;
+  buffer_cache buffers_{64};  // before io_: sessions destroyed with io_ give their buffers back
   boost::asio::io_context io_{1};
   boost::asio::ip::tcp::acceptor acceptor_{io_};
   boost::asio::steady_timer sweep_timer_{io_};

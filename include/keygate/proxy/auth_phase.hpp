@@ -1,15 +1,16 @@
 // keygate::proxy auth phase — the pipeline slot between routing and forwarding.
 //
-// The session calls `run()` for every request on a route with `auth: required|optional`.
-// The phase reads the credential from the request head, decides, and either fills
-// `identity_headers` (forwarded upstream) and returns proceed, or returns respond with the
-// error to send. It completes on the caller's executor and never throws.
+// The session calls `decide_now()`, then (when that needs I/O) `run()`, for every request on a
+// route with `auth: required|optional`. The phase reads the credential from the request head,
+// decides, and either fills `identity` (forwarded upstream) and returns proceed, or returns
+// respond with the error to send. It completes on the caller's executor and never throws.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
 #include "keygate/config/config.hpp"
 #include "keygate/core/errc.hpp"
@@ -25,12 +26,15 @@ struct request_context {
   std::string_view request_id;
   std::string_view client_ip;
   // Filled by the auth phase:
-  std::vector<std::pair<std::string, std::string>> identity_headers;
-  std::string auth_method;  // api_key | session | (empty: anonymous)
-  std::string key_id;
-  std::string tenant;
-  std::string cache_tier;  // local | redis | postgres | none
-  bool would_deny = false;  // shadow mode: denied but forwarded
+  // The identity header lines forwarded upstream ("<prefix>Tenant: t\r\n..."), rendered once.
+  // The session's buffer, cleared for each request (its capacity is reused).
+  std::string& identity;
+  std::shared_ptr<const void> credential;  // keeps the views below alive (the cache entry)
+  std::string_view auth_method;            // api_key | session | (empty: anonymous)
+  std::string_view key_id;
+  std::string_view tenant;
+  std::string_view cache_tier;  // local | redis | postgres | coalesced | stale
+  bool would_deny = false;      // shadow mode: denied but forwarded
 };
 
 struct phase_result {
@@ -41,6 +45,9 @@ struct phase_result {
 class auth_phase {
  public:
   virtual ~auth_phase() = default;
+  // The verdict when it needs no I/O (no or malformed credential, an answer from the local
+  // cache), without suspending the caller; nullopt when `run()` must be awaited.
+  virtual std::optional<phase_result> decide_now(request_context& ctx) = 0;
   virtual boost::asio::awaitable<phase_result> run(request_context& ctx) = 0;
 };
 

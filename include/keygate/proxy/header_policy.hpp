@@ -33,8 +33,9 @@ struct forward_context {
   bool hide_authorization = false;  // also removes the api_key_header
   std::string_view api_key_header;  // removed with hide_authorization
   std::string_view session_cookie;  // removed from Cookie with hide_authorization
-  // Identity headers set by the auth phase (full names, e.g. "X-Keygate-User").
-  const std::vector<std::pair<std::string, std::string>>* identity = nullptr;
+  // Identity headers set by the auth phase, rendered ("X-Keygate-User: u1\r\n" each): added
+  // verbatim after the inbound ones with the identity prefix were removed.
+  std::string_view identity_lines;
 };
 
 // True when a header name has the identity prefix (case-insensitive, '_' ≡ '-').

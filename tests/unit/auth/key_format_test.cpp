@@ -29,6 +29,27 @@ TEST(KeyFormat, Crc32MatchesZlib) {
   EXPECT_EQ(crc32("kg_live_AXLJ8EmQJqOSAOS9VIY5GNjfgMGMnbdi"), 3976746435u);  // python zlib.crc32
 }
 
+// The eight-bytes-at-a-time loop against the bitwise definition, for every length around the
+// word boundaries and every byte value.
+TEST(KeyFormat, Crc32MatchesTheBitwiseDefinitionAtEveryLength) {
+  const auto bitwise = [](std::string_view data) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char b : data) {
+      c ^= b;
+      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+  };
+  std::string data;
+  for (int len = 0; len <= 67; ++len) {
+    EXPECT_EQ(crc32(data), bitwise(data)) << "length " << len;
+    data += static_cast<char>((len * 97 + 13) & 0xFF);
+  }
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte += static_cast<char>(b);
+  EXPECT_EQ(crc32(every_byte), bitwise(every_byte));
+}
+
 TEST(KeyFormat, Base62ChecksumIsPaddedMostSignificantFirst) {
   const auto zero = crc_base62(0);
   EXPECT_EQ(std::string(zero.data(), zero.size()), "000000");

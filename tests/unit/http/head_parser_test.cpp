@@ -71,6 +71,49 @@ TEST(HeadParser, FramingFacts) {
   EXPECT_TRUE(o.head.expect_continue);
 }
 
+// Field values are checked eight bytes at a time: a forbidden byte is found at every offset,
+// HTAB and obs-text are accepted at every offset.
+TEST(HeadParser, ValueBytesAreCheckedAtEveryOffset) {
+  for (std::size_t at = 0; at < 20; ++at) {
+    std::string value(20, 'v');
+    value[at] = '\x01';
+    auto o = parse("GET / HTTP/1.1\r\nHost: a\r\nX-V: " + value + "\r\n\r\n");
+    EXPECT_EQ(o.state, parse_state::failed) << "control byte at " << at;
+    EXPECT_EQ(o.reason, "control_byte") << at;
+    value[at] = '\x7f';
+    o = parse("GET / HTTP/1.1\r\nHost: a\r\nX-V: " + value + "\r\n\r\n");
+    EXPECT_EQ(o.state, parse_state::failed) << "DEL at " << at;
+    value[at] = '\t';
+    o = parse("GET / HTTP/1.1\r\nHost: a\r\nX-V: " + value + "x\r\n\r\n");
+    EXPECT_EQ(o.state, parse_state::complete) << "HTAB at " << at;
+    value[at] = '\xe9';
+    o = parse("GET / HTTP/1.1\r\nHost: a\r\nX-V: " + value + "\r\n\r\n");
+    EXPECT_EQ(o.state, parse_state::complete) << "obs-text at " << at;
+  }
+}
+
+// A keep-alive session parses every request into the same head object: nothing of the
+// previous request may survive.
+TEST(HeadParser, ReusedHeadKeepsNothingOfThePreviousRequest) {
+  request_head head;
+  const std::string first =
+      "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close, X-A\r\nExpect: 100-continue\r\n"
+      "X-One: 1\r\n\r\n";
+  ASSERT_FALSE(parse_request_head(first, {}, head));
+  const std::string second = "GET /b HTTP/1.1\r\nHost: b\r\n\r\n";
+  ASSERT_FALSE(parse_request_head(second, {}, head));
+  EXPECT_EQ(head.method, "GET");
+  EXPECT_EQ(head.target, "/b");
+  EXPECT_EQ(head.host, "b");
+  ASSERT_EQ(head.fields.size(), 1u);
+  EXPECT_FALSE(head.framing.content_length);
+  EXPECT_TRUE(head.framing.connection_tokens.empty());
+  EXPECT_FALSE(head.framing.connection_close);
+  EXPECT_FALSE(head.expect_continue);
+  EXPECT_TRUE(head.keep_alive());
+  EXPECT_EQ(head.find("x-one"), "");
+}
+
 struct rejection {
   const char* name;
   std::string raw;

@@ -40,9 +40,8 @@ TEST(HeaderPolicy, StripsSpoofedIdentityAndHopByHop) {
 }
 
 TEST(HeaderPolicy, IdentityAddedOnceAfterStripping) {
-  std::vector<std::pair<std::string, std::string>> id{{"X-Keygate-User", "u1"}};
   auto ctx = base_ctx();
-  ctx.identity = &id;
+  ctx.identity_lines = "X-Keygate-User: u1\r\n";
   const auto out = rewrite("GET /x HTTP/1.1\r\nHost: h\r\nX-KEYGATE-USER: spoof\r\n\r\n", ctx);
   EXPECT_NE(out.find("X-Keygate-User: u1\r\n"), std::string::npos);
   EXPECT_EQ(out.find("spoof"), std::string::npos);
