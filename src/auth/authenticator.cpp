@@ -21,9 +21,6 @@ void add_identity(std::string& out, std::string_view prefix, std::string_view na
   out += "\r\n";
 }
 
-std::int64_t epoch_ms(store::time_point t) noexcept {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -89,10 +86,13 @@ errc authenticator::add_assertion(proxy::request_context& ctx, const assertion_i
 // lock (the tracker still debounces per key id across entries and instances' refills).
 void authenticator::note_use(const cache::entry& e, const store::key_record& k, store::time_point now) {
   if (!last_used_) return;
-  const auto now_ms = epoch_ms(now);
-  auto noted = e.last_use_noted_ms.load(std::memory_order_relaxed);
-  if (now_ms - noted < last_used_->debounce().count()) return;
-  if (!e.last_use_noted_ms.compare_exchange_strong(noted, now_ms, std::memory_order_relaxed)) return;
+  // The tracker's own clock and unit, so both windows end at the same instant.
+  const auto now_ticks = static_cast<std::int64_t>(now.time_since_epoch().count());
+  const auto window = static_cast<std::int64_t>(
+      std::chrono::duration_cast<store::clock::duration>(last_used_->debounce()).count());
+  auto noted = e.last_use_noted.load(std::memory_order_relaxed);
+  if (noted != 0 && now_ticks - noted < window) return;
+  if (!e.last_use_noted.compare_exchange_strong(noted, now_ticks, std::memory_order_relaxed)) return;
   last_used_->touched(k.key_id, now);
 }
 

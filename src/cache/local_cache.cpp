@@ -1,12 +1,61 @@
 #include "keygate/cache/local_cache.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <random>
 
 namespace keygate::cache {
+namespace {
+
+std::uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+// A keyed 64-bit mix (murmur3's finalizer over seed-xored input): not a MAC, but without the
+// seed a client cannot compute which bucket or shard a credential's hash lands in.
+std::uint64_t mix(std::uint64_t x, std::uint64_t seed) noexcept {
+  x ^= seed;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+std::uint64_t load64(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Keys are a type character and 64 hex digits of SHA-256. The 64 digits are folded word by
+// word (eight loads, cheaper than a byte-wise hash) and mixed with the seed; other lengths
+// (tests) hash every byte.
+std::uint64_t keyed_hash(std::string_view k, std::uint64_t seed) noexcept {
+  if (k.size() == 65) {
+    std::uint64_t h = static_cast<unsigned char>(k[0]);
+    for (std::size_t i = 1; i < 65; i += 8) h = (h ^ load64(k.data() + i)) * 0x9E3779B97F4A7C15ull;
+    return mix(h, seed);
+  }
+  std::uint64_t h = seed ^ k.size();
+  for (unsigned char c : k) h = mix(h ^ c, seed);
+  return h;
+}
+
+}  // namespace
+
+std::size_t local_cache::key_hash::operator()(std::string_view k) const noexcept {
+  return static_cast<std::size_t>(keyed_hash(k, seed));
+}
 
 local_cache::local_cache(std::size_t capacity, std::chrono::milliseconds stale_window, std::size_t shards)
-    : per_shard_capacity_(std::max<std::size_t>(1, (capacity + shards - 1) / shards)), stale_window_(stale_window) {
-  for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<shard>());
+    : shard_seed_(random_seed()),
+      per_shard_capacity_(std::max<std::size_t>(1, (capacity + shards - 1) / shards)),
+      stale_window_(stale_window) {
+  const std::uint64_t map_seed = random_seed();
+  for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<shard>(map_seed));
 }
 
 std::string local_cache::key_of(credential_type type, std::string_view sha256_hex) {
@@ -25,9 +74,8 @@ std::array<char, 65> local_cache::key_array(credential_type type, std::string_vi
 }
 
 local_cache::shard& local_cache::shard_of(std::string_view key) {
-  // Keys end in SHA-256 hex: its last characters are already uniformly distributed.
-  std::size_t h = 0;
-  for (std::size_t i = key.size() > 8 ? key.size() - 8 : 0; i < key.size(); ++i) h = h * 31 + static_cast<unsigned char>(key[i]);
+  // Its own seed: independent of the bucket index inside the shard.
+  const auto h = keyed_hash(key, shard_seed_);
   return *shards_[h % shards_.size()];
 }
 
@@ -36,7 +84,7 @@ entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
   std::lock_guard lock(s.mutex);
   auto it = s.map.find(key);
   if (it == s.map.end() || it->second.fresh_until <= now) return nullptr;
-  s.lru.splice(s.lru.begin(), s.lru, it->second.lru);
+  it->second.referenced = true;
   return it->second.value;
 }
 
@@ -55,19 +103,33 @@ std::uint64_t local_cache::generation(std::string_view key) {
 }
 
 void local_cache::insert_locked(shard& s, std::string_view key, entry_ptr e, steady::time_point fresh_until) {
-  std::string k(key);
-  if (auto it = s.map.find(k); it != s.map.end()) {
+  if (key.size() > max_key_bytes) return;  // not a credential key: never cached (never found)
+  const stored_key k(key);
+  if (auto it = s.map.find(key); it != s.map.end()) {
     it->second.value = std::move(e);
     it->second.fresh_until = fresh_until;
-    s.lru.splice(s.lru.begin(), s.lru, it->second.lru);
+    it->second.referenced = true;
     return;
   }
-  while (s.map.size() >= per_shard_capacity_ && !s.lru.empty()) {
-    s.map.erase(s.lru.back());
-    s.lru.pop_back();
-  }
+  while (s.map.size() >= per_shard_capacity_ && !s.lru.empty()) evict_one_locked(s);
   s.lru.push_front(k);
-  s.map.emplace(std::move(k), slot{std::move(e), fresh_until, s.lru.begin()});
+  s.map.emplace(k, slot{std::move(e), fresh_until, s.lru.begin(), false});
+}
+
+// Second chance: the oldest entry goes unless it was hit since it was last here; then it is
+// moved to the front with its mark cleared. Ends after at most one pass over the shard.
+void local_cache::evict_one_locked(shard& s) {
+  while (true) {
+    auto it = s.map.find(s.lru.back());
+    if (it != s.map.end() && it->second.referenced) {
+      it->second.referenced = false;
+      s.lru.splice(s.lru.begin(), s.lru, it->second.lru);
+      continue;
+    }
+    if (it != s.map.end()) s.map.erase(it);
+    s.lru.pop_back();
+    return;
+  }
 }
 
 bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,

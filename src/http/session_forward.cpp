@@ -74,9 +74,7 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
   }
 
   for (int attempt = 0;; ++attempt) {
-    // A retryable request may skip the liveness probe of a hot pooled connection: a dead one
-    // fails before any response byte and the request is retried once on a fresh connection.
-    auto conn = pool.take(core::coarse_now(), retryable && attempt == 0);
+    auto conn = pool.take(core::coarse_now());
     const bool reused = conn != nullptr;
     if (!conn) {
       set_deadline(target.cfg.connect_timeout);

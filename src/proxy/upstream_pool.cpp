@@ -12,13 +12,11 @@ namespace keygate::proxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-std::unique_ptr<http::byte_stream> upstream_pool::take(steady::time_point now, bool may_retry) {
+std::unique_ptr<http::byte_stream> upstream_pool::take(steady::time_point now) {
   while (!idle_.empty()) {
     auto e = std::move(idle_.back());
     idle_.pop_back();
-    const auto idle_for = now - e.since;
-    const bool probe = !may_retry || idle_for >= probe_after_idle;
-    if (idle_for < idle_timeout_ && !(probe && e.conn->idle_peer_gone())) return std::move(e.conn);
+    if (now - e.since < idle_timeout_ && !e.conn->idle_peer_gone()) return std::move(e.conn);
     e.conn->close();
   }
   return nullptr;

@@ -156,5 +156,31 @@ TEST(ProxyKeepAlive, SilentlyClosedPooledConnectionIsNeverAnError) {
   EXPECT_EQ(up.request_count(), 6u) << "a request was sent twice or lost";
 }
 
+// Bytes an upstream sends after a complete response (here a body after a HEAD answer, as a
+// buggy application might) must never become the next request's response: the pooled
+// connection is probed before reuse and dropped, and the GET gets its own answer.
+TEST(ProxyKeepAlive, BytesAfterACompleteResponseNeverAnswerTheNextRequest) {
+  auto echo = handlers::echo(/*keep_alive=*/true);
+  recording_upstream up([echo](upstream_exchange& ex) {
+    if (ex.request.head.method != "HEAD") return echo(ex);
+    ex.send("HTTP/1.1 200 OK\r\nContent-Length: 62\r\n\r\n");
+    ex.sleep(20ms);  // the stray "body" arrives in a later segment, after keygate pooled the connection
+    ex.send("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nX-Smuggled: yes\r\n\r\nsmuggled");
+  });
+  gateway gw(single_route_config(up));
+  ASSERT_TRUE(gw.started());
+  http_client c(gw.port());
+  const auto head = c.request("HEAD", "/h");
+  ASSERT_TRUE(head.complete) << head.describe();
+  EXPECT_EQ(head.status(), 200);
+  std::this_thread::sleep_for(100ms);  // the stray bytes are in the pooled connection by now
+  const auto r = c.request("GET", "/next");
+  ASSERT_TRUE(r.complete) << r.describe();
+  EXPECT_EQ(r.status(), 200) << r.describe();
+  EXPECT_EQ(r.describe().find("smuggled"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.describe().find("X-Smuggled"), std::string::npos) << r.describe();
+  EXPECT_NE(r.body.find("/next"), std::string::npos) << "the GET got the upstream's echo of itself";
+}
+
 }  // namespace
 }  // namespace keygate::itest

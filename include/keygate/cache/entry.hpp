@@ -23,9 +23,9 @@ struct entry {
   std::optional<store::key_record> key;        // type == key && found
   std::optional<store::session_record> session;  // type == session && found
   // Not part of the state: when this instance last reported a use of the key to the
-  // last_used tracker (ms since the epoch; 0 = never), so requests inside the debounce window
-  // skip the tracker (auth/authenticator.cpp).
-  mutable std::atomic<std::int64_t> last_use_noted_ms{0};
+  // last_used tracker (store::clock ticks since the epoch; 0 = never), so requests inside the
+  // debounce window skip the tracker (auth/authenticator.cpp).
+  mutable std::atomic<std::int64_t> last_use_noted{0};
 };
 
 using entry_ptr = std::shared_ptr<const entry>;

@@ -1,4 +1,6 @@
-// keygate::cache::local_cache — the in-process tier: bounded, sharded, LRU within a shard,
+// keygate::cache::local_cache — the in-process tier: bounded, sharded, approximately LRU within
+// a shard (second chance: a hit only marks its entry; eviction gives marked entries one more
+// round, so a hit writes one flag instead of relinking list nodes),
 // with per-entry freshness and an optional stale window (auth.on_store_unavailable:
 // serve_cached). Shared by every worker; each shard has its own mutex, so workers rarely
 // contend.
@@ -55,25 +57,55 @@ class local_cache {
   static std::array<char, 65> key_array(credential_type type, std::string_view sha256_hex) noexcept;
 
  private:
+  // Keys are stored inline (a type character and 64 hex digits; never longer than
+  // max_key_bytes): a lookup compares against the node itself instead of following a pointer
+  // to a heap string (one cache miss less per request with a large working set).
+  static constexpr std::size_t max_key_bytes = 65;
+  struct stored_key {
+    explicit stored_key(std::string_view k) noexcept : size(static_cast<std::uint8_t>(k.size())) {
+      k.copy(bytes.data(), bytes.size());
+    }
+    std::string_view view() const noexcept { return {bytes.data(), size}; }
+    std::array<char, max_key_bytes> bytes{};
+    std::uint8_t size;
+  };
   struct slot {
     entry_ptr value;
     steady::time_point fresh_until;
-    std::list<std::string>::iterator lru;
+    std::list<stored_key>::iterator lru;
+    bool referenced = false;  // hit since it was last considered for eviction
   };
-  // Transparent hashing: lookups by string_view allocate nothing.
+  // Keyed with a per-process random seed: the keys are SHA-256 of client-chosen credentials,
+  // and with a public hash a client could grind credentials into one bucket or shard (a flood
+  // of such unknown keys would turn lookups into long chain walks). Transparent: lookups by
+  // string_view allocate nothing.
   struct key_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+    std::uint64_t seed = 0;
+    std::size_t operator()(std::string_view k) const noexcept;
+    std::size_t operator()(const stored_key& k) const noexcept { return (*this)(k.view()); }
+  };
+  struct key_equal {
+    using is_transparent = void;
+    static std::string_view as_view(std::string_view k) noexcept { return k; }
+    static std::string_view as_view(const stored_key& k) noexcept { return k.view(); }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return as_view(a) == as_view(b);
+    }
   };
   struct shard {
+    explicit shard(std::uint64_t seed) : map(0, key_hash{seed}) {}
     std::mutex mutex;
-    std::unordered_map<std::string, slot, key_hash, std::equal_to<>> map;
-    std::list<std::string> lru;  // front = most recently used
+    std::unordered_map<stored_key, slot, key_hash, key_equal> map;
+    std::list<stored_key> lru;  // front = most recently inserted or given a second chance
     std::uint64_t generation = 0;
   };
   shard& shard_of(std::string_view key);
+  void evict_one_locked(shard& s);
   void insert_locked(shard& s, std::string_view key, entry_ptr e, steady::time_point fresh_until);
 
+  std::uint64_t shard_seed_;
   std::vector<std::unique_ptr<shard>> shards_;
   std::size_t per_shard_capacity_;
   std::chrono::milliseconds stale_window_;

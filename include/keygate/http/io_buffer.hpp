@@ -29,8 +29,12 @@ class buffer_cache {
       }
     return std::make_unique_for_overwrite<char[]>(size);
   }
+  // When full, the oldest cached buffer makes room (it may be of a size no longer asked for,
+  // e.g. after a reload changed the limits).
   void give(std::unique_ptr<char[]> buf, std::size_t size) {
-    if (free_.size() < max_) free_.push_back({std::move(buf), size});
+    if (max_ == 0) return;
+    if (free_.size() >= max_) free_.erase(free_.begin());
+    free_.push_back({std::move(buf), size});
   }
 
  private:

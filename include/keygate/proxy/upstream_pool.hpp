@@ -27,14 +27,11 @@ class upstream_pool {
  public:
   upstream_pool(std::size_t max_idle, std::chrono::milliseconds idle_timeout)
       : max_idle_(max_idle), idle_timeout_(idle_timeout) {}
-  // The most recently returned idle connection within the idle timeout, or nullptr.
-  // A candidate is probed for a close, reset or unsolicited bytes from the upstream (one
-  // non-blocking peek) unless `may_retry` and it was returned less than `probe_after_idle` ago:
-  // a request that can be retried on a fresh connection (idempotent, bodyless, first attempt)
-  // skips the system call on a hot connection, where an upstream has no reason to close or to
-  // speak first (idle-timeout closes and 408s come after seconds, when the probe runs again).
-  std::unique_ptr<http::byte_stream> take(steady::time_point now, bool may_retry);
-  static constexpr std::chrono::milliseconds probe_after_idle{500};
+  // The most recently returned idle connection that is still usable, or nullptr. Every
+  // candidate is probed (one non-blocking peek), also a hot one: besides a close or reset it
+  // catches bytes the upstream sent after its last response (a body after a HEAD or 204, a
+  // short Content-Length), which must never be read as the next client's response.
+  std::unique_ptr<http::byte_stream> take(steady::time_point now);
   // Returns a connection after a complete exchange; closed when the pool is full.
   void put(std::unique_ptr<http::byte_stream> conn, steady::time_point now);
   // Drops connections idle longer than the idle timeout (called periodically by the worker).

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace keygate::cache {
 namespace {
 
@@ -55,6 +58,41 @@ TEST(LocalCache, BoundedByCapacity) {
   for (int i = 0; i < 10000; ++i) c.fill("k" + std::to_string(i), negative(), 10s, c.generation("k" + std::to_string(i)), t0);
   EXPECT_LE(c.size(), 64u);
   EXPECT_TRUE(c.get("k9999", t0));  // the most recent survives
+}
+
+// Second chance: a hit keeps an entry through the next eviction, not forever.
+TEST(LocalCache, HitEntriesGetOneMoreRoundBeforeEviction) {
+  local_cache c(2, 0ms, 1);
+  const auto t0 = steady::now();
+  const auto fill = [&](const std::string& k) { c.fill(k, negative(), 10s, c.generation(k), t0); };
+  fill("a");
+  fill("b");
+  ASSERT_TRUE(c.get("a", t0));
+  fill("c");  // evicts b (a was hit)
+  EXPECT_TRUE(c.get("a", t0));
+  EXPECT_FALSE(c.get("b", t0));
+  EXPECT_TRUE(c.get("c", t0));
+  fill("d");  // a and c were both hit: both get their second chance, then the oldest (a) goes
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_TRUE(c.get("d", t0));
+}
+
+TEST(LocalCache, FullLengthKeysAreFoundAndErased) {
+  local_cache c(64 * 1000, 0ms);  // room for all 500 in any shard: which shard a key lands in is random
+  const auto t0 = steady::now();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 500; ++i) {
+    std::string hex(64, '0');
+    const auto n = std::to_string(i * 7919);
+    hex.replace(64 - n.size(), n.size(), n);
+    keys.push_back(local_cache::key_of(credential_type::key, hex));
+    c.fill(keys.back(), negative(), 10s, c.generation(keys.back()), t0);
+  }
+  EXPECT_EQ(c.size(), 500u);
+  for (const auto& k : keys) EXPECT_TRUE(c.get(k, t0)) << k;
+  c.erase(keys[17]);
+  EXPECT_FALSE(c.get(keys[17], t0));
+  EXPECT_EQ(c.size(), 499u);
 }
 
 }  // namespace

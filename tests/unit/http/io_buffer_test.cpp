@@ -30,13 +30,13 @@ TEST(IoBuffer, ReleaseKeepsUnconsumedBytes) {
 TEST(IoBuffer, CacheMatchesSizesAndIsBounded) {
   buffer_cache cache(1);
   io_buffer small(64, &cache), large(128, &cache), other(128, &cache);
-  const auto* large_mem = large.prepare().data();
-  other.prepare();
+  large.prepare();
+  const auto* other_mem = other.prepare().data();
   large.release_if_empty();  // cached
-  other.release_if_empty();  // cache full: freed
+  other.release_if_empty();  // cache full: the oldest (large's) makes room
   const auto* small_mem = small.prepare().data();
-  EXPECT_NE(small_mem, large_mem) << "a buffer of another size is not handed out";
-  EXPECT_EQ(large.prepare().data(), large_mem);
+  EXPECT_NE(small_mem, other_mem) << "a buffer of another size is not handed out";
+  EXPECT_EQ(large.prepare().data(), other_mem) << "the newest buffer of the size is reused";
 }
 
 TEST(IoBuffer, WorksWithoutACache) {
