@@ -507,6 +507,17 @@ log "negative hit (warm-up ${WARMUP}s, then ${DURATION}s)"
 wrk_run "$RUN/wrk/negative.warm.txt" 1 "$WARMUP" "$KGURL" KG_BADKEY=1
 measure negative "negative hit (1 unknown key)" local/negative non2xx "$DURATION" "$KGURL" KG_BADKEY=1
 
+# One pass over distinct keys (at most NKEYS requests), measured as a table row.
+measure_pass() { # name label tier/outcome
+  mark before
+  pass_run "$RUN/wrk/$1.txt" "$PASS_DURATION" "$KGURL"
+  mark after
+  wrk_parse "$RUN/wrk/$1.txt"
+  local note=""
+  ((W[0] <= NKEYS)) || note="WRAPPED: ${W[0]} requests > $NKEYS keys, later requests hit the local cache (raise NKEYS)"
+  add_row "$1" "$2" "$3" 2xx "$note"
+}
+
 # Postgres: empty Redis, fresh keygate (empty local cache), one pass over distinct keys.
 log "Postgres pass: FLUSHDB, restart keygate, ${PASS_DURATION}s over up to $NKEYS distinct keys"
 kg_stop
@@ -514,13 +525,7 @@ kg_stop
 [[ $(rcli DBSIZE) == 0 ]] || die "Redis not empty after FLUSHDB"
 kg_start
 PG_T0=$(date +%s)
-mark before
-pass_run "$RUN/wrk/postgres.txt" "$PASS_DURATION" "$KGURL"
-mark after
-wrk_parse "$RUN/wrk/postgres.txt"
-note=""
-((W[0] <= NKEYS)) || note="WRAPPED: ${W[0]} requests > $NKEYS keys, later requests hit the local cache (raise NKEYS)"
-add_row postgres "Postgres read (local + Redis miss)" postgres/hit 2xx "$note"
+measure_pass postgres "Postgres read (local + Redis miss)" postgres/hit
 
 # Fill Redis for every key (those the pass did not reach), so the Redis pass cannot miss.
 log "filling Redis with the remaining keys"
@@ -542,13 +547,7 @@ age=$(($(date +%s) - PG_T0))
   || die "the Redis entries are ${age}s old: the Redis pass would outlive positive_ttl (${POSITIVE_TTL_S}s)"
 sample_ttl=$(rcli PTTL "$(rcli RANDOMKEY)")
 log "  Redis: $REDIS_KEYS keys, oldest filled ${age}s ago, a random key's PTTL ${sample_ttl} ms"
-mark before
-pass_run "$RUN/wrk/redis.txt" "$PASS_DURATION" "$KGURL"
-mark after
-wrk_parse "$RUN/wrk/redis.txt"
-note=""
-((W[0] <= NKEYS)) || note="WRAPPED: ${W[0]} requests > $NKEYS keys, later requests hit the local cache (raise NKEYS)"
-add_row redis "Redis hit (local miss)" redis/hit 2xx "$note"
+measure_pass redis "Redis hit (local miss)" redis/hit
 
 # Flood of well-formed unknown keys while paced valid traffic runs.
 log "paced valid traffic alone (-c$PACED_CONNS, ${PACED_DELAY_MS} ms think time, ${FLOOD_DURATION}s)"
