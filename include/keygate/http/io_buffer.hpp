@@ -1,6 +1,6 @@
 // keygate::http::io_buffer — a fixed-capacity byte buffer for one direction of one connection.
-// Memory is allocated on first use and can be released while the connection idles, so idle
-// keep-alive connections hold no upstream buffer. Released buffers go back to the worker's
+// Memory is allocated on first use and released while the connection idles, so idle
+// keep-alive connections hold neither the client nor the upstream buffer. Released buffers go back to the worker's
 // buffer_cache (when given one), so a busy connection that releases and retakes its buffer on
 // every request pays no malloc/free for it (a 64 KiB free also makes glibc consolidate its
 // fast bins).

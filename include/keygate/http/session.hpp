@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -74,7 +75,8 @@ class session : public std::enable_shared_from_this<session> {
   worker& worker_;
   byte_stream client_;
   byte_stream* upstream_ = nullptr;  // current upstream connection, for deadline cancellation
-  io_buffer in_;                     // client → keygate
+  io_buffer in_;                     // client → keygate (held only while bytes are buffered)
+  std::array<char, 4096> first_bytes_;  // the read that waits for a head's first bytes
   io_buffer up_in_;                  // upstream → keygate
   // Per-request state kept across requests so a keep-alive connection reuses its capacity.
   std::string head_copy_;            // the current request head (parsed views point here)
