@@ -16,9 +16,7 @@
 
 namespace keygate::adapters {
 
-class store_backend : public store::key_store,
-                      public store::management_store,
-                      public store::blocking_runner {
+class store_backend : public store::key_store, public store::management_store, public store::blocking_runner {
  public:
   // Applies the pending embedded migrations of this backend's dialect (idempotent; concurrent
   // migrators serialise). report.code: ok, conflict (an applied file changed), a dependency errc,

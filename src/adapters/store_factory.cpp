@@ -16,8 +16,10 @@ std::unique_ptr<store_backend> open_store(const config::store& cfg) {
   return nullptr;
 }
 
-std::unique_ptr<store::change_feed> open_change_feed(const config::store& cfg, boost::asio::any_io_executor executor,
-                                                     store::change_feed::handlers handlers, obs::registry& metrics) {
+std::unique_ptr<store::change_feed> open_change_feed(const config::store& cfg,
+                                                     boost::asio::any_io_executor executor,
+                                                     store::change_feed::handlers handlers,
+                                                     obs::registry& metrics) {
   if (!cfg.postgres || !cfg.postgres->listen_notify) return nullptr;
   postgres::listener_options o;
   o.url = cfg.postgres->url;

@@ -22,8 +22,10 @@ std::unique_ptr<store_backend> open_store(const config::store& cfg);
 // connection of its own (postgres/pg_listener.hpp), started at once on `executor`; otherwise
 // nullptr (SQLite has no NOTIFY: direct SQL edits there need POST /cache/invalidate or the CLI).
 // Never blocks or fails on an unreachable store (it retries in the background).
-std::unique_ptr<store::change_feed> open_change_feed(const config::store& cfg, boost::asio::any_io_executor executor,
-                                                     store::change_feed::handlers handlers, obs::registry& metrics);
+std::unique_ptr<store::change_feed> open_change_feed(const config::store& cfg,
+                                                     boost::asio::any_io_executor executor,
+                                                     store::change_feed::handlers handlers,
+                                                     obs::registry& metrics);
 
 // Readiness probe for any key_store: a lookup of a hash that cannot exist answers (found or
 // not_found) — the store is reachable and migrated. Blocking (runs the lookup on a private

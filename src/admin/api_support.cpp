@@ -18,9 +18,11 @@ response json_ok(const request& req, http::status status, const nlohmann::json& 
   return json_response(req, status, body.dump());
 }
 
-response error_response(const request& req, errc code, std::string_view request_id, std::string_view message) {
+response error_response(const request& req, errc code, std::string_view request_id,
+                        std::string_view message) {
   const auto d = keygate::http::describe(code);
-  nlohmann::json body{{"error", d.code}, {"message", message.empty() ? d.message : message}, {"request_id", request_id}};
+  nlohmann::json body{
+      {"error", d.code}, {"message", message.empty() ? d.message : message}, {"request_id", request_id}};
   auto res = json_response(req, static_cast<http::status>(d.status), body.dump());
   if (d.status == 401) res.set(http::field::www_authenticate, "Bearer realm=\"keygate\"");
   if (d.status == 503) res.set(http::field::retry_after, "1");
@@ -30,11 +32,12 @@ response error_response(const request& req, errc code, std::string_view request_
 response manage_error_response(const request& req, const manage::error& e, std::string_view request_id) {
   // Dependency failures keep their fixed message: no internal detail leaves keygate.
   const bool dependency = source_of(e.code) == error_source::dependency;
-  return error_response(req, e.code, request_id, dependency ? std::string_view() : std::string_view(e.message));
+  return error_response(req, e.code, request_id,
+                        dependency ? std::string_view() : std::string_view(e.message));
 }
 
 asio::awaitable<result<manage::actor>> authenticate_caller(const request& req, const caller_info& who,
-                                                          std::string_view request_id, api_context& ctx) {
+                                                           std::string_view request_id, api_context& ctx) {
   const auto cfg = ctx.config();
   // A view of the Beast request as keygate's own head, for the shared credential extraction.
   keygate::http::request_head head;
@@ -61,13 +64,14 @@ asio::awaitable<result<manage::actor>> authenticate_caller(const request& req, c
   if (!cred) co_return cred.error();
   if (cred->kind == auth::credential_kind::none) co_return errc::missing_credentials;
   const bool is_key = cred->kind == auth::credential_kind::api_key;
-  if (is_key ? !auth::parse_key(cred->value, cfg->auth.key_prefixes) : !auth::is_session_token_shape(cred->value))
+  if (is_key ? !auth::parse_key(cred->value, cfg->auth.key_prefixes)
+             : !auth::is_session_token_shape(cred->value))
     co_return is_key ? errc::invalid_api_key : errc::invalid_session;
   if (!ctx.lookup) co_return errc::store_unavailable;
   const auto hash = auth::sha256_hex(cred->value);
   // No Redis tier here: the internal listener has its own thread; local cache + store suffice.
-  auto found = co_await ctx.lookup->find(is_key ? cache::credential_type::key : cache::credential_type::session,
-                                         auth::view(hash), nullptr);
+  auto found = co_await ctx.lookup->find(
+      is_key ? cache::credential_type::key : cache::credential_type::session, auth::view(hash), nullptr);
   if (!found) co_return found.error();
   const auto& e = *found->entry;
   if (!e.found) co_return is_key ? errc::invalid_api_key : errc::invalid_session;

@@ -17,21 +17,24 @@ namespace keygate::admin {
 std::string request_id_of(const request& req);
 
 // JSON error response {"error","message","request_id"} with the status of `code`.
-response error_response(const request& req, errc code, std::string_view request_id, std::string_view message = {});
+response error_response(const request& req, errc code, std::string_view request_id,
+                        std::string_view message = {});
 response manage_error_response(const request& req, const manage::error& e, std::string_view request_id);
 response json_ok(const request& req, http::status status, const nlohmann::json& body);
 
 // Authenticates the caller (service token, API key or session) into an actor. Errors:
 // missing_credentials / invalid_* / key_* (401), api_access_disabled (403), store_* (503).
 boost::asio::awaitable<result<manage::actor>> authenticate_caller(const request& req, const caller_info& who,
-                                                                  std::string_view request_id, api_context& ctx);
+                                                                  std::string_view request_id,
+                                                                  api_context& ctx);
 
 // Runs `fn()` on the management pool and resumes on the caller's executor.
 template <class F>
 auto on_pool(api_context& ctx, F fn) -> boost::asio::awaitable<decltype(fn())> {
   using R = decltype(fn());
   auto out = co_await boost::asio::co_spawn(
-      *ctx.pool, [fn = std::move(fn)]() mutable -> boost::asio::awaitable<std::optional<R>> { co_return fn(); },
+      *ctx.pool,
+      [fn = std::move(fn)]() mutable -> boost::asio::awaitable<std::optional<R>> { co_return fn(); },
       boost::asio::use_awaitable);
   co_return std::move(*out);
 }

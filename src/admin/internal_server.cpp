@@ -21,7 +21,8 @@ constexpr std::size_t max_body_bytes = 64 * 1024;  // internal API bodies are sm
 constexpr auto io_timeout = std::chrono::seconds(10);
 
 std::string error_json(std::string_view code, std::string_view message) {
-  return std::string("{\"error\":\"") + std::string(code) + "\",\"message\":\"" + std::string(message) + "\"}";
+  return std::string("{\"error\":\"") + std::string(code) + "\",\"message\":\"" + std::string(message) +
+         "\"}";
 }
 }  // namespace
 
@@ -43,7 +44,9 @@ internal_server::~internal_server() {
   if (thread_.joinable()) thread_.join();
 }
 
-void internal_server::route(std::string path, handler h) { routes_.emplace_back(std::move(path), std::move(h)); }
+void internal_server::route(std::string path, handler h) {
+  routes_.emplace_back(std::move(path), std::move(h));
+}
 
 void internal_server::listen(const tcp::endpoint& ep) {
   acceptor_.open(ep.protocol());
@@ -123,7 +126,8 @@ asio::awaitable<void> internal_server::serve(tcp::socket socket) {
           res = co_await (*h)(req, caller);
         } catch (const std::exception& e) {
           spdlog::error("internal handler {} failed: {}", path, e.what());
-          res = json_response(req, http::status::internal_server_error, error_json("internal_error", "internal error"));
+          res = json_response(req, http::status::internal_server_error,
+                              error_json("internal_error", "internal error"));
         }
       } else {
         res = json_response(req, http::status::not_found, error_json("not_found", "no such endpoint"));

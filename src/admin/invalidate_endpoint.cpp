@@ -32,7 +32,8 @@ struct resolution {
 std::optional<json_error> parse_target(const std::string& body, target& t) {
   nlohmann::json j;
   if (auto e = parse_object(body, {"key_hash", "key_id", "session_id", "user_id", "tenant_id"}, j)) return e;
-  if (j.size() != 1) return json_error{errc::unprocessable, "exactly one of key_hash, key_id, session_id, user_id, tenant_id"};
+  if (j.size() != 1)
+    return json_error{errc::unprocessable, "exactly one of key_hash, key_id, session_id, user_id, tenant_id"};
   const auto& [kind, value] = *j.items().begin();
   if (!value.is_string()) return json_error{errc::unprocessable, kind + " must be a string"};
   t.kind = kind;
@@ -42,8 +43,9 @@ std::optional<json_error> parse_target(const std::string& body, target& t) {
                      : t.kind == "session_id" ? manage::is_valid_generated_id(t.value, "ses")
                                               : manage::is_valid_external_id(t.value);
   if (!valid)
-    return json_error{errc::unprocessable, t.kind == "key_hash" ? "key_hash must be 64 lowercase hex characters"
-                                                                : t.kind + " is not a valid id"};
+    return json_error{errc::unprocessable, t.kind == "key_hash"
+                                               ? "key_hash must be 64 lowercase hex characters"
+                                               : t.kind + " is not a valid id"};
   return std::nullopt;
 }
 
@@ -61,7 +63,9 @@ result<void> collect(store::store_tx& tx, std::string_view tenant, std::optional
 result<resolution> resolve(store::management_store& store, const target& t) {
   resolution out;
   auto r = store.transact([&](store::store_tx& tx) -> result<void> {
-    const auto missing = [](const auto& res) { return !res && res.error() == make_error_code(errc::not_found); };
+    const auto missing = [](const auto& res) {
+      return !res && res.error() == make_error_code(errc::not_found);
+    };
     if (t.kind == "key_id") {
       auto k = tx.get_key(t.value, false);
       if (missing(k)) return {};
@@ -113,13 +117,15 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
   if (auto e = parse_target(req.body(), t)) co_return error_response(req, e->code, request_id, e->message);
   auto caller = co_await authenticate_caller(req, who, request_id, ctx);
   if (!caller) co_return error_response(req, static_cast<errc>(caller.error().value()), request_id);
-  if (!ctx.store || !ctx.management || !ctx.sink) co_return error_response(req, errc::store_unavailable, request_id);
+  if (!ctx.store || !ctx.management || !ctx.sink)
+    co_return error_response(req, errc::store_unavailable, request_id);
 
   // Ownership, from the store. A store failure means it cannot be verified: 503, nothing purged.
   resolution found;
   if (t.kind == "key_hash") {
     auto k = co_await ctx.store->find_key_by_hash(t.value);
-    if (k) found = key_resolution(*k, t.value);
+    if (k)
+      found = key_resolution(*k, t.value);
     else if (k.error() != make_error_code(errc::not_found))
       co_return error_response(req, static_cast<errc>(k.error().value()), request_id);
   } else {
@@ -128,7 +134,8 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
     found = std::move(*r);
   }
   if (!found.exists) co_return invalidated(req, 0, request_id);
-  const std::optional<std::string_view> owner = found.user_id ? std::optional<std::string_view>(*found.user_id) : std::nullopt;
+  const std::optional<std::string_view> owner =
+      found.user_id ? std::optional<std::string_view>(*found.user_id) : std::nullopt;
   if (auto v = manage::may_invalidate(*caller, found.tenant_id, owner); v != errc::ok)
     co_return error_response(req, v, request_id, "target belongs to another tenant or user");
 
@@ -142,8 +149,9 @@ asio::awaitable<response> handle_invalidate(const request& req, const caller_inf
   ctx.metrics->counters("keygate_invalidations_total", "Cache invalidations by outcome", {"outcome"})
       .with({purged ? "ok" : "failed"})
       .inc();
-  spdlog::info("cache invalidate {}={} by {} request_id={}: {}", t.kind, t.kind == "key_hash" ? t.value.substr(0, 12) : t.value,
-               caller->audit_name(), request_id, purged ? "ok" : "incomplete");
+  spdlog::info("cache invalidate {}={} by {} request_id={}: {}", t.kind,
+               t.kind == "key_hash" ? t.value.substr(0, 12) : t.value, caller->audit_name(), request_id,
+               purged ? "ok" : "incomplete");
   if (!purged) co_return error_response(req, static_cast<errc>(purged.error().value()), request_id);
   co_return invalidated(req, *purged, request_id);
 }

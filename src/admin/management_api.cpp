@@ -46,7 +46,8 @@ response outcome_response(const request& req, const manage::outcome<T>& o, std::
 
 std::optional<json_error> read_create_key(const request& req, manage::create_key_request& r) {
   nlohmann::json j;
-  if (auto e = parse_object(req.body(), {"tenant_id", "user_id", "name", "description", "scopes", "role", "expires_at"}, j))
+  if (auto e = parse_object(
+          req.body(), {"tenant_id", "user_id", "name", "description", "scopes", "role", "expires_at"}, j))
     return e;
   try {
     if (j.contains("tenant_id")) r.tenant_id = j.at("tenant_id").get<std::string>();
@@ -89,7 +90,14 @@ asio::awaitable<response> handle_keys(const request& req, const caller_info& who
     if (req.method() == http::verb::get) {
       const auto tenant = query_param(req.target(), "tenant_id");
       const auto user = query_param(req.target(), "user_id");
-      auto o = co_await on_pool(ctx, [&] { return svc.list_keys(a, tenant ? tenant : std::optional<std::string>(a.tenant_id.empty() ? std::nullopt : std::optional<std::string>(a.tenant_id)), user); });
+      auto o = co_await on_pool(ctx, [&] {
+        return svc.list_keys(
+            a,
+            tenant ? tenant
+                   : std::optional<std::string>(
+                         a.tenant_id.empty() ? std::nullopt : std::optional<std::string>(a.tenant_id)),
+            user);
+      });
       co_return outcome_response(req, o, request_id, http::status::ok, [&](const auto& keys) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& k : keys) list.push_back(key_view(k));
@@ -118,16 +126,19 @@ asio::awaitable<response> handle_keys(const request& req, const caller_info& who
     co_return outcome_response(req, o, request_id, http::status::ok, key_view);
   }
   if ((action == "enable" || action == "disable") && verb == http::verb::post) {
-    auto o = co_await on_pool(ctx, [&] { return action == "enable" ? svc.enable_key(a, id) : svc.disable_key(a, id); });
+    auto o = co_await on_pool(
+        ctx, [&] { return action == "enable" ? svc.enable_key(a, id) : svc.disable_key(a, id); });
     co_return outcome_response(req, o, request_id, http::status::ok, key_view);
   }
   if (action == "rotate" && verb == http::verb::post) {
     nlohmann::json j;
-    if (auto e = parse_object(req.body(), {"grace_seconds"}, j, true)) co_return error_response(req, e->code, request_id, e->message);
+    if (auto e = parse_object(req.body(), {"grace_seconds"}, j, true))
+      co_return error_response(req, e->code, request_id, e->message);
     const auto grace = j.value("grace_seconds", nlohmann::json(0));
     if (!grace.is_number_unsigned() || grace.get<std::uint64_t>() > 365ull * 86400)
       co_return error_response(req, errc::unprocessable, request_id, "grace_seconds must be 0..31536000");
-    auto o = co_await on_pool(ctx, [&] { return svc.rotate_key(a, id, std::chrono::seconds(grace.get<std::int64_t>())); });
+    auto o = co_await on_pool(
+        ctx, [&] { return svc.rotate_key(a, id, std::chrono::seconds(grace.get<std::int64_t>())); });
     co_return outcome_response(req, o, request_id, http::status::created, [&](const manage::rotated_key& r) {
       auto j2 = created_view(r.new_key);
       j2["old_key"] = key_view(r.old_key);
@@ -135,7 +146,8 @@ asio::awaitable<response> handle_keys(const request& req, const caller_info& who
       return j2;
     });
   }
-  if (action.empty() || action == "revoke" || action == "enable" || action == "disable" || action == "rotate") {
+  if (action.empty() || action == "revoke" || action == "enable" || action == "disable" ||
+      action == "rotate") {
     auto res = error_response(req, errc::method_not_allowed, request_id);
     res.set(http::field::allow, action.empty() ? "GET, DELETE" : "POST");
     co_return res;
@@ -161,20 +173,23 @@ asio::awaitable<response> handle_sessions(const request& req, const caller_info&
     const auto ttl = j.value("ttl_seconds", nlohmann::json(86400));
     if (!user.is_string() || !ttl.is_number_unsigned() || ttl.get<std::uint64_t>() == 0 ||
         ttl.get<std::uint64_t>() > 365ull * 86400)
-      co_return error_response(req, errc::unprocessable, request_id, "user_id (string) and ttl_seconds (1..31536000)");
+      co_return error_response(req, errc::unprocessable, request_id,
+                               "user_id (string) and ttl_seconds (1..31536000)");
     r.user_id = user.get<std::string>();
     r.ttl = std::chrono::seconds(ttl.get<std::int64_t>());
     auto o = co_await on_pool(ctx, [&] { return ctx.service->create_session(a, r); });
-    co_return outcome_response(req, o, request_id, http::status::created, [](const manage::created_session& c) {
-      auto view = manage::to_json(c.session);
-      view["secret"] = c.token;  // shown once
-      return view;
-    });
+    co_return outcome_response(req, o, request_id, http::status::created,
+                               [](const manage::created_session& c) {
+                                 auto view = manage::to_json(c.session);
+                                 view["secret"] = c.token;  // shown once
+                                 return view;
+                               });
   }
   if (path.starts_with("/v1/sessions/") && req.method() == http::verb::delete_) {
     const std::string id(path.substr(13));
     auto o = co_await on_pool(ctx, [&] { return ctx.service->revoke_session(a, id); });
-    co_return outcome_response(req, o, request_id, http::status::ok, [](const store::session& s) { return manage::to_json(s); });
+    co_return outcome_response(req, o, request_id, http::status::ok,
+                               [](const store::session& s) { return manage::to_json(s); });
   }
   auto res = error_response(req, errc::method_not_allowed, request_id);
   res.set(http::field::allow, path == "/v1/sessions" ? "POST" : "DELETE");

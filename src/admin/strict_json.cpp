@@ -16,12 +16,17 @@ std::optional<json_error> parse_object(std::string_view body, std::initializer_l
   bool duplicate = false;
   const auto cb = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     switch (event) {
-      case nlohmann::json::parse_event_t::object_start: open.emplace_back(); break;
-      case nlohmann::json::parse_event_t::object_end: open.pop_back(); break;
+      case nlohmann::json::parse_event_t::object_start:
+        open.emplace_back();
+        break;
+      case nlohmann::json::parse_event_t::object_end:
+        open.pop_back();
+        break;
       case nlohmann::json::parse_event_t::key:
         if (!open.empty() && !open.back().insert(parsed.get<std::string>()).second) duplicate = true;
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };

@@ -19,11 +19,12 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
                        obs::registry& metrics) {
   store = adapters::open_store(cfg.store);  // Postgres or SQLite; nullptr when none is configured
   const bool serve_stale = cfg.auth.on_store_unavailable == config::store_unavailable::serve_cached;
-  local = std::make_unique<cache::local_cache>(cfg.cache.local.capacity,
-                                               serve_stale ? cfg.auth.max_stale : std::chrono::milliseconds(0));
+  local = std::make_unique<cache::local_cache>(
+      cfg.cache.local.capacity, serve_stale ? cfg.auth.max_stale : std::chrono::milliseconds(0));
   lookup = std::make_unique<cache::tiered_lookup>(
       *local, flights, store.get(),
-      cache::lookup_settings{cfg.cache.local.ttl, cfg.cache.positive_ttl, cfg.cache.negative_ttl, serve_stale},
+      cache::lookup_settings{cfg.cache.local.ttl, cfg.cache.positive_ttl, cfg.cache.negative_ttl,
+                             serve_stale},
       metrics);
 
   std::vector<cache::shared_tier*> tiers;
@@ -37,7 +38,8 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
         spdlog::warn("redis reconnected: dropping the local credential cache");
         l->clear();
       });
-      redis_tiers.push_back(std::make_unique<cache::redis_tier>(*redis_clients.back(), cfg.cache.redis->namespace_));
+      redis_tiers.push_back(
+          std::make_unique<cache::redis_tier>(*redis_clients.back(), cfg.cache.redis->namespace_));
       tiers.push_back(redis_tiers.back().get());
     }
   }
@@ -45,8 +47,8 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
   // Throws std::runtime_error on an unusable signing key: refuse to start rather than forward
   // without the assertion upstreams were told to expect.
   if (cfg.auth.assertion) assertion = std::make_unique<auth::assertion_signer>(*cfg.auth.assertion);
-  authenticator =
-      std::make_unique<auth::authenticator>(*lookup, std::move(tiers), last_used.get(), metrics, assertion.get());
+  authenticator = std::make_unique<auth::authenticator>(*lookup, std::move(tiers), last_used.get(), metrics,
+                                                        assertion.get());
 
   if (!store) return;
   management = dynamic_cast<store::management_store*>(store.get());
@@ -73,21 +75,27 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
     invalidator = std::make_unique<cache::invalidator>(local.get(), *store, background_tier.get(),
                                                        background_redis.get(), channel, lookup->settings());
   } else {
-    invalidator = std::make_unique<cache::invalidator>(local.get(), *store, nullptr, nullptr, "", lookup->settings());
+    invalidator =
+        std::make_unique<cache::invalidator>(local.get(), *store, nullptr, nullptr, "", lookup->settings());
   }
   sink = std::make_unique<cache::blocking_invalidation_sink>(*invalidator, background.get_executor());
-  if (management) service = std::make_unique<manage::service>(*management, *sink, manage::service_options::from(cfg));
+  if (management)
+    service = std::make_unique<manage::service>(*management, *sink, manage::service_options::from(cfg));
 
-  change_applier = std::make_unique<cache::change_applier>(background.get_executor(), *invalidator, *local, management,
-                                                           dynamic_cast<store::blocking_runner*>(store.get()), metrics);
+  change_applier =
+      std::make_unique<cache::change_applier>(background.get_executor(), *invalidator, *local, management,
+                                              dynamic_cast<store::blocking_runner*>(store.get()), metrics);
   auto* applier = change_applier.get();
   store::change_feed::handlers on_change{[applier](std::vector<std::string> p) { applier->deliver(p); },
                                          [applier] { applier->resync(); }};
-  change_feed = adapters::open_change_feed(cfg.store, background.get_executor(), std::move(on_change), metrics);
+  change_feed =
+      adapters::open_change_feed(cfg.store, background.get_executor(), std::move(on_change), metrics);
   if (!change_feed) change_applier.reset();
 }
 
-auth_stack::~auth_stack() { stop(); }
+auth_stack::~auth_stack() {
+  stop();
+}
 
 void auth_stack::start() {
   background_thread_ = std::thread([this] { background.run(); });

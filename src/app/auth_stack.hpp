@@ -15,18 +15,18 @@
 
 #include "keygate/auth/assertion.hpp"
 #include "keygate/auth/authenticator.hpp"
-#include "keygate/cache/local_cache.hpp"
 #include "keygate/cache/blocking_invalidation_sink.hpp"
 #include "keygate/cache/change_applier.hpp"
 #include "keygate/cache/invalidator.hpp"
+#include "keygate/cache/local_cache.hpp"
 #include "keygate/cache/redis_client.hpp"
 #include "keygate/cache/redis_subscriber.hpp"
 #include "keygate/cache/redis_tier.hpp"
 #include "keygate/cache/singleflight.hpp"
 #include "keygate/cache/tiered_lookup.hpp"
 #include "keygate/config/config.hpp"
-#include "keygate/obs/metrics.hpp"
 #include "keygate/manage/service.hpp"
+#include "keygate/obs/metrics.hpp"
 #include "keygate/store/change_feed.hpp"
 #include "keygate/store/key_store.hpp"
 #include "keygate/store/management_store.hpp"
@@ -54,7 +54,8 @@ struct auth_stack {
   // and invalidations (with their own Redis connection). Declared first: the clients below are
   // bound to it.
   boost::asio::io_context background;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> background_guard{background.get_executor()};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> background_guard{
+      background.get_executor()};
 
   std::unique_ptr<store::key_store> store;
   store::management_store* management = nullptr;  // the same object as `store`, when it supports it

@@ -1,7 +1,5 @@
 #include "app/gateway.hpp"
 
-#include "app/auth_stack.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -9,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/auth_stack.hpp"
 #include "keygate/admin/internal_server.hpp"
 #include "keygate/admin/management_api.hpp"
 #include "keygate/build_info.hpp"
@@ -25,14 +24,17 @@ using tcp = asio::ip::tcp;
 // JSON bodies are built in plain functions: GCC 12 mishandles braced-list temporaries inside
 // coroutines (the handlers below are coroutine lambdas).
 std::string readiness_body(bool draining, bool ready, const char* postgres, const char* redis) {
-  return nlohmann::json{{"status", draining ? "draining" : ready ? "ready" : "not_ready"},
+  return nlohmann::json{{"status", draining ? "draining"
+                                   : ready  ? "ready"
+                                            : "not_ready"},
                         {"postgres", postgres},
                         {"redis", redis}}
       .dump();
 }
 
 std::string version_body() {
-  return nlohmann::json{{"version", build_info::version}, {"api_version", build_info::api_version},
+  return nlohmann::json{{"version", build_info::version},
+                        {"api_version", build_info::api_version},
                         {"revision", build_info::git_revision}}
       .dump();
 }
@@ -45,7 +47,8 @@ struct gateway::impl {
   std::unique_ptr<http::worker_shared> shared;
   std::shared_ptr<const proxy::runtime> runtime;
   std::vector<std::unique_ptr<http::worker>> workers;
-  std::unique_ptr<auth_stack> auth;  // after `workers`: destroyed first (its Redis clients use their executors)
+  std::unique_ptr<auth_stack>
+      auth;  // after `workers`: destroyed first (its Redis clients use their executors)
   admin::internal_server internal;
   admin::api_context api;
   std::mutex cfg_mutex;  // `cfg` is replaced on reload while the internal thread reads it
@@ -80,41 +83,56 @@ struct gateway::impl {
   void register_internal_routes() {
     using admin::json_response;
     namespace bh = boost::beast::http;
-    internal.route("/healthz", [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      co_return json_response(req, bh::status::ok, R"({"status":"ok"})");
-    });
-    internal.route("/readyz", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      // Ready when Postgres answers (or no store is configured: a pure proxy); Redis is
-      // reported but optional (keygate serves without it).
-      const bool pg_ok = !auth->store || auth->store_ready();
-      const bool ready = pg_ok && !draining;
-      const auto body = readiness_body(draining, ready, !auth->store ? "not_configured" : pg_ok ? "up" : "down",
-                                       !auth->redis_configured() ? "not_configured" : auth->redis_healthy() ? "up" : "down");
-      co_return json_response(req, ready ? bh::status::ok : bh::status::service_unavailable, body);
-    });
-    internal.route("/version", [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      co_return json_response(req, bh::status::ok, version_body());
-    });
-    internal.route("/.well-known/jwks.json", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      // The assertion public keys (SPEC §4). Fixed at start (the signing key is not reloaded);
-      // a short max-age lets upstreams cache it while a restart with a new key shows up soon.
-      if (!auth->assertion)
-        co_return json_response(req, bh::status::not_found,
-                                R"({"error":"not_found","message":"auth.assertion is not configured"})");
-      auto res = json_response(req, bh::status::ok, auth->assertion->jwks_json());
-      res.set(bh::field::cache_control, "max-age=300");
-      co_return res;
-    });
-    internal.route("/metrics", [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-      admin::response res{bh::status::ok, req.version()};
-      res.set(bh::field::content_type, "text/plain; version=0.0.4");
-      res.set(bh::field::cache_control, "no-store");
-      res.set("X-Content-Type-Options", "nosniff");
-      res.keep_alive(req.keep_alive());
-      res.body() = metrics.render();
-      res.prepare_payload();
-      co_return res;
-    });
+    internal.route(
+        "/healthz",
+        [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+          co_return json_response(req, bh::status::ok, R"({"status":"ok"})");
+        });
+    internal.route(
+        "/readyz",
+        [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+          // Ready when Postgres answers (or no store is configured: a pure proxy); Redis is
+          // reported but optional (keygate serves without it).
+          const bool pg_ok = !auth->store || auth->store_ready();
+          const bool ready = pg_ok && !draining;
+          const auto body = readiness_body(draining, ready,
+                                           !auth->store ? "not_configured"
+                                           : pg_ok      ? "up"
+                                                        : "down",
+                                           !auth->redis_configured() ? "not_configured"
+                                           : auth->redis_healthy()   ? "up"
+                                                                     : "down");
+          co_return json_response(req, ready ? bh::status::ok : bh::status::service_unavailable, body);
+        });
+    internal.route(
+        "/version",
+        [](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+          co_return json_response(req, bh::status::ok, version_body());
+        });
+    internal.route(
+        "/.well-known/jwks.json",
+        [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+          // The assertion public keys (SPEC §4). Fixed at start (the signing key is not reloaded);
+          // a short max-age lets upstreams cache it while a restart with a new key shows up soon.
+          if (!auth->assertion)
+            co_return json_response(req, bh::status::not_found,
+                                    R"({"error":"not_found","message":"auth.assertion is not configured"})");
+          auto res = json_response(req, bh::status::ok, auth->assertion->jwks_json());
+          res.set(bh::field::cache_control, "max-age=300");
+          co_return res;
+        });
+    internal.route(
+        "/metrics",
+        [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
+          admin::response res{bh::status::ok, req.version()};
+          res.set(bh::field::content_type, "text/plain; version=0.0.4");
+          res.set(bh::field::cache_control, "no-store");
+          res.set("X-Content-Type-Options", "nosniff");
+          res.keep_alive(req.keep_alive());
+          res.body() = metrics.render();
+          res.prepare_payload();
+          co_return res;
+        });
   }
 
   void reload() {
@@ -133,11 +151,12 @@ struct gateway::impl {
       runtime = next;
       for (auto& w : workers) w->update_runtime(next);
       reload_ok->inc();
-      spdlog::info("configuration reloaded from {} ({} routes, {} upstreams)", config_path, fresh->routes.size(),
-                   fresh->upstreams.size());
+      spdlog::info("configuration reloaded from {} ({} routes, {} upstreams)", config_path,
+                   fresh->routes.size(), fresh->upstreams.size());
     } catch (const config::load_error& e) {
       reload_failed->inc();
-      for (const auto& line : e.errors()) spdlog::error("reload rejected, keeping the running configuration: {}", line);
+      for (const auto& line : e.errors())
+        spdlog::error("reload rejected, keeping the running configuration: {}", line);
     } catch (const std::exception& e) {
       reload_failed->inc();
       spdlog::error("reload rejected, keeping the running configuration: {}", e.what());
@@ -180,18 +199,23 @@ int gateway::run() {
   s.shared = std::make_unique<http::worker_shared>(s.metrics);
   s.shared->server_tls = s.server_tls.get();
   s.shared->active_connections =
-      &s.metrics.gauges("keygate_active_connections", "Open client connections on the public listener", {}).with({});
-  s.shared->framing_rejections =
-      &s.metrics.counters("keygate_framing_rejections_total", "Requests refused by strict HTTP framing checks", {"reason"});
+      &s.metrics.gauges("keygate_active_connections", "Open client connections on the public listener", {})
+           .with({});
+  s.shared->framing_rejections = &s.metrics.counters(
+      "keygate_framing_rejections_total", "Requests refused by strict HTTP framing checks", {"reason"});
   s.shared->rejected_connections =
-      &s.metrics.counters("keygate_rejected_connections_total", "Connections refused over max_connections", {}).with({});
-  auto& reloads = s.metrics.counters("keygate_config_reloads_total", "SIGHUP reloads by outcome", {"outcome"});
+      &s.metrics
+           .counters("keygate_rejected_connections_total", "Connections refused over max_connections", {})
+           .with({});
+  auto& reloads =
+      s.metrics.counters("keygate_config_reloads_total", "SIGHUP reloads by outcome", {"outcome"});
   s.reload_ok = &reloads.with({"ok"});
   s.reload_failed = &reloads.with({"failed"});
 
   const unsigned n = s.worker_count();
   s.runtime = proxy::runtime::build(s.cfg, n, s.metrics, nullptr);
-  const auto public_ep = tcp::endpoint(asio::ip::make_address(s.cfg->server.listen.host), s.cfg->server.listen.port);
+  const auto public_ep =
+      tcp::endpoint(asio::ip::make_address(s.cfg->server.listen.host), s.cfg->server.listen.port);
   const auto internal_ep =
       tcp::endpoint(asio::ip::make_address(s.cfg->internal.listen.host), s.cfg->internal.listen.port);
 

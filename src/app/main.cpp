@@ -1,6 +1,5 @@
 // Composition root: registers the subcommands and runs the one the user asked for.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "keygate/cli/commands.hpp"

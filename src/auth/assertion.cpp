@@ -47,11 +47,14 @@ struct ecdsa_sig_free {
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
 
 // Refuses to prompt for a passphrase (OpenSSL's default would read the terminal).
-int no_passphrase(char*, int, int, void*) { return -1; }
+int no_passphrase(char*, int, int, void*) {
+  return -1;
+}
 
 std::string bn_coordinate(const EVP_PKEY* key, const char* param) {
   BIGNUM* raw = nullptr;
-  if (EVP_PKEY_get_bn_param(key, param, &raw) != 1) throw std::runtime_error("cannot read the public key: " + openssl_error());
+  if (EVP_PKEY_get_bn_param(key, param, &raw) != 1)
+    throw std::runtime_error("cannot read the public key: " + openssl_error());
   std::unique_ptr<BIGNUM, bn_free> bn(raw);
   std::string out(coord_size, '\0');
   if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(coord_size)) !=
@@ -83,8 +86,11 @@ pkey_ptr load_pem(std::string_view pem, std::string_view source) {
   if (!key) {
     ERR_clear_error();
     if (pem.find("ENCRYPTED") != std::string_view::npos)
-      throw std::runtime_error(std::string(source) + ": encrypted private keys are not supported (store it unencrypted, mode 0600)");
-    throw std::runtime_error(std::string(source) + ": not a PEM private key (expected an EC P-256 key, e.g. `openssl "
+      throw std::runtime_error(
+          std::string(source) +
+          ": encrypted private keys are not supported (store it unencrypted, mode 0600)");
+    throw std::runtime_error(std::string(source) +
+                             ": not a PEM private key (expected an EC P-256 key, e.g. `openssl "
                              "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`)");
   }
   require_p256(key.get(), source);
@@ -150,12 +156,18 @@ bool base64url_decode(std::string_view text, std::string& out) {
   int bits = 0;
   for (const char c : text) {
     unsigned v;
-    if (c >= 'A' && c <= 'Z') v = static_cast<unsigned>(c - 'A');
-    else if (c >= 'a' && c <= 'z') v = static_cast<unsigned>(c - 'a') + 26;
-    else if (c >= '0' && c <= '9') v = static_cast<unsigned>(c - '0') + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return false;
+    if (c >= 'A' && c <= 'Z')
+      v = static_cast<unsigned>(c - 'A');
+    else if (c >= 'a' && c <= 'z')
+      v = static_cast<unsigned>(c - 'a') + 26;
+    else if (c >= '0' && c <= '9')
+      v = static_cast<unsigned>(c - '0') + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return false;
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -188,8 +200,10 @@ assertion_signer::assertion_signer(const config::assertion& cfg)
             if (cfg.signing_key_file.empty()) {
               holder->key = generate_p256();
               spdlog::warn(
-                  "auth.assertion: no signing_key_file, generated an ephemeral EC P-256 key; upstreams must fetch "
-                  "/.well-known/jwks.json again after every restart (configure a key file to keep the kid stable)");
+                  "auth.assertion: no signing_key_file, generated an ephemeral EC P-256 key; upstreams must "
+                  "fetch "
+                  "/.well-known/jwks.json again after every restart (configure a key file to keep the kid "
+                  "stable)");
             } else {
               holder->key = load_pem(read_file(cfg.signing_key_file),
                                      "auth.assertion.signing_key_file " + cfg.signing_key_file);
@@ -198,7 +212,8 @@ assertion_signer::assertion_signer(const config::assertion& cfg)
           }(),
           cfg.audience, cfg.ttl) {}
 
-assertion_signer assertion_signer::from_pem(std::string_view pem, std::string audience, std::chrono::milliseconds ttl) {
+assertion_signer assertion_signer::from_pem(std::string_view pem, std::string audience,
+                                            std::chrono::milliseconds ttl) {
   auto holder = std::make_unique<key_holder>();
   holder->key = load_pem(pem, "assertion signing key");
   return assertion_signer(std::move(holder), std::move(audience), ttl);
@@ -206,7 +221,9 @@ assertion_signer assertion_signer::from_pem(std::string_view pem, std::string au
 
 assertion_signer::assertion_signer(std::unique_ptr<key_holder> key, std::string audience,
                                    std::chrono::milliseconds ttl)
-    : key_(std::move(key)), audience_(std::move(audience)), ttl_(std::chrono::duration_cast<std::chrono::seconds>(ttl)) {
+    : key_(std::move(key)),
+      audience_(std::move(audience)),
+      ttl_(std::chrono::duration_cast<std::chrono::seconds>(ttl)) {
   if (audience_.empty()) throw std::runtime_error("auth.assertion.audience: must not be empty");
   if (ttl_ < std::chrono::seconds(1)) throw std::runtime_error("auth.assertion.ttl: must be at least 1s");
 
@@ -217,10 +234,13 @@ assertion_signer::assertion_signer(std::unique_ptr<key_holder> key, std::string 
 
   const nlohmann::json header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}};
   header_b64_ = base64url_encode(header.dump()) + '.';
-  const nlohmann::json jwks{
-      {"keys",
-       nlohmann::json::array(
-           {{{"kty", "EC"}, {"crv", "P-256"}, {"x", x}, {"y", y}, {"kid", kid_}, {"alg", "ES256"}, {"use", "sig"}}})}};
+  const nlohmann::json jwks{{"keys", nlohmann::json::array({{{"kty", "EC"},
+                                                             {"crv", "P-256"},
+                                                             {"x", x},
+                                                             {"y", y},
+                                                             {"kid", kid_},
+                                                             {"alg", "ES256"},
+                                                             {"use", "sig"}}})}};
   jwks_ = jwks.dump();
 }
 
@@ -231,7 +251,8 @@ assertion_signer::~assertion_signer() = default;
 std::string assertion_signer::sign(const assertion_identity& id, time_point now) const {
   const auto iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   std::array<unsigned char, 16> jti{};
-  if (RAND_bytes(jti.data(), static_cast<int>(jti.size())) != 1) throw std::runtime_error("CSPRNG failure (RAND_bytes)");
+  if (RAND_bytes(jti.data(), static_cast<int>(jti.size())) != 1)
+    throw std::runtime_error("CSPRNG failure (RAND_bytes)");
 
   nlohmann::json claims{{"iss", "keygate"},
                         {"aud", audience_},
@@ -255,7 +276,8 @@ std::string assertion_signer::sign(const assertion_identity& id, time_point now)
   unsigned int digest_len = 0;
   std::array<unsigned char, 80> der{};  // DER ECDSA-Sig-Value for P-256: at most 72 bytes
   std::size_t der_len = der.size();
-  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_->key.get(), nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free> ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key_->key.get(), nullptr));
   if (!key_->sha256 || !ctx ||
       EVP_Digest(token.data(), token.size(), digest.data(), &digest_len, key_->sha256.get(), nullptr) != 1 ||
       EVP_PKEY_sign_init(ctx.get()) != 1 ||
@@ -267,7 +289,8 @@ std::string assertion_signer::sign(const assertion_identity& id, time_point now)
   std::unique_ptr<ECDSA_SIG, ecdsa_sig_free> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
   if (!sig) throw std::runtime_error("ES256 signing produced an unreadable signature: " + openssl_error());
   std::array<unsigned char, 2 * coord_size> raw{};
-  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw.data(), static_cast<int>(coord_size)) != static_cast<int>(coord_size) ||
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw.data(), static_cast<int>(coord_size)) !=
+          static_cast<int>(coord_size) ||
       BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw.data() + coord_size, static_cast<int>(coord_size)) !=
           static_cast<int>(coord_size))
     throw std::runtime_error("ES256 signature component does not fit 32 bytes");

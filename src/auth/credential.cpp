@@ -14,7 +14,8 @@ void scan_cookies(std::string_view header, std::string_view name, std::string_vi
     const auto eq = pair.find('=');
     if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
       value = pair.substr(eq + 1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
       ++count;
     }
     if (semi == std::string_view::npos) break;

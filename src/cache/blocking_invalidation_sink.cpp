@@ -5,9 +5,11 @@
 
 namespace keygate::cache {
 
-result<std::size_t> blocking_invalidation_sink::invalidate(credential_type type, std::vector<std::string> hashes) {
+result<std::size_t> blocking_invalidation_sink::invalidate(credential_type type,
+                                                           std::vector<std::string> hashes) {
   if (hashes.empty()) return std::size_t{0};
-  auto done = boost::asio::co_spawn(executor_, invalidator_.invalidate(type, std::move(hashes)), boost::asio::use_future);
+  auto done = boost::asio::co_spawn(executor_, invalidator_.invalidate(type, std::move(hashes)),
+                                    boost::asio::use_future);
   try {
     return done.get();
   } catch (const std::exception&) {

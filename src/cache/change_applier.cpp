@@ -16,13 +16,16 @@ namespace asio = boost::asio;
 namespace {
 
 obs::counter& outcome(obs::registry& r, const char* name) {
-  return r.counters("keygate_pg_notifications_total",
-                    "Postgres change notifications (LISTEN keygate_invalidate) by outcome", {"outcome"})
+  return r
+      .counters("keygate_pg_notifications_total",
+                "Postgres change notifications (LISTEN keygate_invalidate) by outcome", {"outcome"})
       .with({name});
 }
 
 // Plain functions: GCC 12 mishandles braced-list, vector and lambda temporaries inside coroutines.
-result<void> done() { return {}; }
+result<void> done() {
+  return {};
+}
 
 change_set take_all(change_set& from) {
   change_set out;
@@ -30,7 +33,9 @@ change_set take_all(change_set& from) {
   return out;
 }
 
-std::vector<std::string> copy_of(const std::set<std::string, std::less<>>& s) { return {s.begin(), s.end()}; }
+std::vector<std::string> copy_of(const std::set<std::string, std::less<>>& s) {
+  return {s.begin(), s.end()};
+}
 
 // One read transaction: every credential of the batch's users and tenants.
 std::function<result<void>()> scan_owners(store::management_store& owners, const change_set& batch,
@@ -73,9 +78,10 @@ void change_applier::deliver(const std::vector<std::string>& payloads) {
     if (pending_.size() >= settings_.max_pending) {
       dropped_.inc();
       if (!overflowed_) {
-        spdlog::warn("more than {} changes waiting to be applied: dropping notifications and the local credential "
-                     "cache (Redis entries converge within cache.positive_ttl)",
-                     settings_.max_pending);
+        spdlog::warn(
+            "more than {} changes waiting to be applied: dropping notifications and the local credential "
+            "cache (Redis entries converge within cache.positive_ttl)",
+            settings_.max_pending);
         local_.clear();
         overflowed_ = true;
       }
@@ -111,8 +117,8 @@ asio::awaitable<void> change_applier::drain() {
     }
     if (++attempts >= settings_.max_attempts) {
       failed_.inc(batch.notices);
-      spdlog::error("gave up applying {} change notification(s) after {} attempts: {}", batch.notices, attempts,
-                    r.error().message());
+      spdlog::error("gave up applying {} change notification(s) after {} attempts: {}", batch.notices,
+                    attempts, r.error().message());
       attempts = 0;
       backoff = settings_.retry_initial;
       continue;

@@ -41,11 +41,20 @@ bool add_change_notice(std::string_view payload, change_set& into) {
   const auto body = payload.substr(2);
   bool ok = false;
   switch (payload[0]) {
-    case 'k': ok = add_hashes(body, into.keys); break;
-    case 's': ok = add_hashes(body, into.sessions); break;
-    case 'u': ok = add_id(body, into.users); break;
-    case 't': ok = add_id(body, into.tenants); break;
-    default: break;
+    case 'k':
+      ok = add_hashes(body, into.keys);
+      break;
+    case 's':
+      ok = add_hashes(body, into.sessions);
+      break;
+    case 'u':
+      ok = add_id(body, into.users);
+      break;
+    case 't':
+      ok = add_id(body, into.tenants);
+      break;
+    default:
+      break;
   }
   if (ok) ++into.notices;
   return ok;

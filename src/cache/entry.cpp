@@ -11,7 +11,9 @@ using ms = std::chrono::milliseconds;
 std::int64_t to_ms(store::time_point t) {
   return std::chrono::duration_cast<ms>(t.time_since_epoch()).count();
 }
-store::time_point from_ms(std::int64_t v) { return store::time_point(std::chrono::duration_cast<store::clock::duration>(ms(v))); }
+store::time_point from_ms(std::int64_t v) {
+  return store::time_point(std::chrono::duration_cast<store::clock::duration>(ms(v)));
+}
 
 void put_opt(json& j, const char* k, const std::optional<store::time_point>& t) {
   if (t) j[k] = to_ms(*t);

@@ -21,7 +21,8 @@ std::string encode_invalidation(credential_type type, const std::vector<std::str
   return m;
 }
 
-bool decode_invalidation(std::string_view message, const std::function<void(credential_type, std::string_view)>& fn) {
+bool decode_invalidation(std::string_view message,
+                         const std::function<void(credential_type, std::string_view)>& fn) {
   if (message.size() < 2 || message[1] != ':' || (message[0] != 'k' && message[0] != 's')) return false;
   const auto type = static_cast<credential_type>(message[0]);
   message.remove_prefix(2);
@@ -38,10 +39,15 @@ bool decode_invalidation(std::string_view message, const std::function<void(cred
 
 invalidator::invalidator(local_cache* local, store::key_store& store, shared_tier* tier, redis_client* redis,
                          std::string channel, lookup_settings settings)
-    : local_(local), store_(store), tier_(tier), redis_(redis), channel_(std::move(channel)), settings_(settings) {}
+    : local_(local),
+      store_(store),
+      tier_(tier),
+      redis_(redis),
+      channel_(std::move(channel)),
+      settings_(settings) {}
 
-asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type type, std::vector<std::string> hashes,
-                                                             fanout how) {
+asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type type,
+                                                             std::vector<std::string> hashes, fanout how) {
   // 1. The authoritative state of every credential, before anything is written.
   std::vector<entry_ptr> states;
   states.reserve(hashes.size());
@@ -51,12 +57,16 @@ asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type typ
     errc failure = errc::ok;
     if (type == credential_type::key) {
       auto r = co_await store_.find_key_by_hash(h);
-      if (r) e->key = std::move(*r);
-      else if (r.error() != make_error_code(errc::not_found)) failure = static_cast<errc>(r.error().value());
+      if (r)
+        e->key = std::move(*r);
+      else if (r.error() != make_error_code(errc::not_found))
+        failure = static_cast<errc>(r.error().value());
     } else {
       auto r = co_await store_.find_session_by_hash(h);
-      if (r) e->session = std::move(*r);
-      else if (r.error() != make_error_code(errc::not_found)) failure = static_cast<errc>(r.error().value());
+      if (r)
+        e->session = std::move(*r);
+      else if (r.error() != make_error_code(errc::not_found))
+        failure = static_cast<errc>(r.error().value());
     }
     if (failure != errc::ok) co_return failure;
     e->found = e->key.has_value() || e->session.has_value();
@@ -72,7 +82,9 @@ asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type typ
       auto put = co_await tier_->put(type, hashes[i], states[i], ttl);
       if (!put) redis_ok = false;
     }
-    if (local_) local_->put(local_cache::key_of(type, hashes[i]), states[i], std::min(ttl, settings_.local_ttl), steady::now());
+    if (local_)
+      local_->put(local_cache::key_of(type, hashes[i]), states[i], std::min(ttl, settings_.local_ttl),
+                  steady::now());
   }
 
   // 3. Every instance drops its local copy.

@@ -142,7 +142,8 @@ bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseco
   return true;
 }
 
-void local_cache::put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl, steady::time_point now) {
+void local_cache::put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
+                      steady::time_point now) {
   auto& s = shard_of(key);
   std::lock_guard lock(s.mutex);
   ++s.generation;

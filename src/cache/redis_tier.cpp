@@ -21,10 +21,11 @@ asio::awaitable<result<entry_ptr>> redis_tier::get(credential_type type, std::st
   co_return deserialize(type, r->str);
 }
 
-asio::awaitable<result<entry_ptr>> redis_tier::fill(credential_type type, std::string_view sha256_hex, entry_ptr e,
-                                                    std::chrono::milliseconds ttl) {
-  std::vector<std::string> argv{std::string("SET"), key_of(type, sha256_hex), serialize(*e), std::string("NX"),
-                                std::string("GET"), std::string("PX"), std::to_string(ttl.count())};
+asio::awaitable<result<entry_ptr>> redis_tier::fill(credential_type type, std::string_view sha256_hex,
+                                                    entry_ptr e, std::chrono::milliseconds ttl) {
+  std::vector<std::string> argv{std::string("SET"),         key_of(type, sha256_hex), serialize(*e),
+                                std::string("NX"),          std::string("GET"),       std::string("PX"),
+                                std::to_string(ttl.count())};
   auto r = co_await client_.execute(std::move(argv));
   if (!r) co_return r.error();
   if (r->kind == redis_reply::type::string) {
@@ -37,8 +38,8 @@ asio::awaitable<result<entry_ptr>> redis_tier::fill(credential_type type, std::s
 
 asio::awaitable<result<void>> redis_tier::put(credential_type type, std::string_view sha256_hex, entry_ptr e,
                                               std::chrono::milliseconds ttl) {
-  std::vector<std::string> argv{std::string("SET"), key_of(type, sha256_hex), serialize(*e), std::string("PX"),
-                                std::to_string(ttl.count())};
+  std::vector<std::string> argv{std::string("SET"), key_of(type, sha256_hex), serialize(*e),
+                                std::string("PX"), std::to_string(ttl.count())};
   auto r = co_await client_.execute(std::move(argv));
   if (!r) co_return r.error();
   if (!r->is_ok()) co_return errc::cache_unavailable;

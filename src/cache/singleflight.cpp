@@ -3,14 +3,17 @@
 namespace keygate::cache {
 namespace asio = boost::asio;
 
-asio::awaitable<singleflight::value_type> singleflight::run(const std::string& key, work_fn work, bool* leader) {
+asio::awaitable<singleflight::value_type> singleflight::run(const std::string& key, work_fn work,
+                                                            bool* leader) {
   while (true) {
     std::shared_ptr<flight> joined;
     {
       std::lock_guard lock(mutex_);
       auto [it, inserted] = flights_.try_emplace(key);
-      if (inserted) it->second = std::make_shared<flight>();
-      else joined = it->second;
+      if (inserted)
+        it->second = std::make_shared<flight>();
+      else
+        joined = it->second;
     }
     if (leader) *leader = !joined;
     if (!joined) break;
@@ -35,22 +38,24 @@ asio::awaitable<singleflight::value_type> singleflight::run(const std::string& k
     waiters = std::move(it->second->waiters);
     flights_.erase(it);
   }
-  for (auto& w : waiters) asio::post(w.executor, [fn = std::move(w.complete), result]() mutable { fn(result); });
+  for (auto& w : waiters)
+    asio::post(w.executor, [fn = std::move(w.complete), result]() mutable { fn(result); });
   co_return result;
 }
 
 // A plain function, not a coroutine: the initiation lambda (which owns a reference to the
 // flight) is never a temporary inside a coroutine's co_await expression, where GCC 12 destroys
 // such temporaries twice (observed under load as a use-after-free of the flight).
-asio::awaitable<singleflight::value_type> singleflight::park(const std::string& key, std::shared_ptr<flight> joined) {
+asio::awaitable<singleflight::value_type> singleflight::park(const std::string& key,
+                                                             std::shared_ptr<flight> joined) {
   return asio::async_initiate<decltype(asio::use_awaitable), void(value_type)>(
       [this, key, joined = std::move(joined)](auto handler) {
         std::unique_lock lock(mutex_);
         auto it = flights_.find(key);
         if (it != flights_.end() && it->second == joined) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          joined->waiters.push_back(
-              {asio::get_associated_executor(*h), [h](value_type v) mutable { std::move(*h)(std::move(v)); }});
+          joined->waiters.push_back({asio::get_associated_executor(*h),
+                                     [h](value_type v) mutable { std::move (*h)(std::move(v)); }});
           return;
         }
         lock.unlock();

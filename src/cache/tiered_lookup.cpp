@@ -17,9 +17,11 @@ tiered_lookup::tiered_lookup(local_cache& local, singleflight& flights, store::k
   local_c_ = counters_for("local");
   redis_c_ = counters_for("redis");
   store_c_ = counters_for("postgres");
-  stale_served_ = &metrics.counters("keygate_stale_served_total",
-                                    "Credentials answered from expired cache entries while the store was unavailable",
-                                    {}).with({});
+  stale_served_ =
+      &metrics
+           .counters("keygate_stale_served_total",
+                     "Credentials answered from expired cache entries while the store was unavailable", {})
+           .with({});
 }
 
 asio::awaitable<result<entry_ptr>> tiered_lookup::from_store(credential_type type, std::string sha256_hex) {
@@ -29,12 +31,16 @@ asio::awaitable<result<entry_ptr>> tiered_lookup::from_store(credential_type typ
   errc failure = errc::ok;
   if (type == credential_type::key) {
     auto rec = co_await store_->find_key_by_hash(sha256_hex);
-    if (rec) e->key = std::move(*rec);
-    else if (rec.error() != make_error_code(errc::not_found)) failure = static_cast<errc>(rec.error().value());
+    if (rec)
+      e->key = std::move(*rec);
+    else if (rec.error() != make_error_code(errc::not_found))
+      failure = static_cast<errc>(rec.error().value());
   } else {
     auto rec = co_await store_->find_session_by_hash(sha256_hex);
-    if (rec) e->session = std::move(*rec);
-    else if (rec.error() != make_error_code(errc::not_found)) failure = static_cast<errc>(rec.error().value());
+    if (rec)
+      e->session = std::move(*rec);
+    else if (rec.error() != make_error_code(errc::not_found))
+      failure = static_cast<errc>(rec.error().value());
   }
   if (failure != errc::ok) {
     store_c_.error->inc();
@@ -53,7 +59,7 @@ entry_ptr tiered_lookup::find_local(credential_type type, std::string_view sha25
 }
 
 asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type, std::string_view sha256_hex,
-                                                          shared_tier* shared) {
+                                                           shared_tier* shared) {
   const std::string key = local_cache::key_of(type, sha256_hex);
   auto now = steady::now();
   if (auto hit = local_.get(key, now)) {
@@ -68,36 +74,38 @@ asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type,
   const std::string hash(sha256_hex);
   // Named, not a temporary of the co_await expression (GCC 12 coroutine temporaries bug).
   singleflight::work_fn work = [&]() -> asio::awaitable<result<entry_ptr>> {
-        if (shared) {
-          auto cached = co_await shared->get(type, hash);
-          if (!cached) {
-            redis_c_.error->inc();
-          } else if (*cached) {
-            ((*cached)->found ? redis_c_.hit : redis_c_.negative)->inc();
-            answered = "redis";
-            co_return *cached;
-          } else {
-            redis_c_.miss->inc();
-          }
-        }
-        auto stored = co_await from_store(type, hash);
-        if (!stored) co_return stored;
-        answered = "postgres";
-        entry_ptr e = *stored;
-        if (shared) {
-          const auto ttl = entry_ttl(*e, settings_.positive_ttl, settings_.negative_ttl, store::clock::now());
-          auto kept = co_await shared->fill(type, hash, e, ttl);
-          if (kept && *kept) e = *kept;  // an entry already there (e.g. a tombstone) wins
-          else if (!kept) redis_c_.error->inc();
-        }
-        co_return e;
-      };
+    if (shared) {
+      auto cached = co_await shared->get(type, hash);
+      if (!cached) {
+        redis_c_.error->inc();
+      } else if (*cached) {
+        ((*cached)->found ? redis_c_.hit : redis_c_.negative)->inc();
+        answered = "redis";
+        co_return *cached;
+      } else {
+        redis_c_.miss->inc();
+      }
+    }
+    auto stored = co_await from_store(type, hash);
+    if (!stored) co_return stored;
+    answered = "postgres";
+    entry_ptr e = *stored;
+    if (shared) {
+      const auto ttl = entry_ttl(*e, settings_.positive_ttl, settings_.negative_ttl, store::clock::now());
+      auto kept = co_await shared->fill(type, hash, e, ttl);
+      if (kept && *kept)
+        e = *kept;  // an entry already there (e.g. a tombstone) wins
+      else if (!kept)
+        redis_c_.error->inc();
+    }
+    co_return e;
+  };
   auto r = co_await flights_.run(key, std::move(work), &leader);
 
   now = steady::now();
   if (r) {
-    const auto ttl = std::min(settings_.local_ttl,
-                              entry_ttl(**r, settings_.positive_ttl, settings_.negative_ttl, store::clock::now()));
+    const auto ttl = std::min(settings_.local_ttl, entry_ttl(**r, settings_.positive_ttl,
+                                                             settings_.negative_ttl, store::clock::now()));
     local_.fill(key, *r, ttl, generation, now);
     co_return lookup_result{*r, leader ? answered : std::string_view("coalesced")};
   }

@@ -1,6 +1,5 @@
 // `keygate version` and `keygate check-config`.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "keygate/build_info.hpp"
@@ -13,8 +12,8 @@ void add_version_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("version", "Print version and build information");
   cmd->callback([&exit_code] {
     std::cout << "keygate " << build_info::version << " (api " << build_info::api_version << ", "
-              << build_info::git_revision << ", " << build_info::build_type << ", "
-              << build_info::compiler << ")\n";
+              << build_info::git_revision << ", " << build_info::build_type << ", " << build_info::compiler
+              << ")\n";
     exit_code = exit_ok;
   });
 }

@@ -11,9 +11,11 @@ cli_invalidation::cli_invalidation(const config::config& cfg, store::key_store& 
   if (!options) throw std::runtime_error("cache.redis.url: cannot parse '" + cfg.cache.redis->url + "'");
   redis_ = cache::make_redis_client(io_.get_executor(), *options, metrics_);
   tier_ = std::make_unique<cache::redis_tier>(*redis_, cfg.cache.redis->namespace_);
-  const cache::lookup_settings settings{cfg.cache.local.ttl, cfg.cache.positive_ttl, cfg.cache.negative_ttl, false};
-  invalidator_ = std::make_unique<cache::invalidator>(nullptr, store, tier_.get(), redis_.get(),
-                                                      cache::invalidation_channel(cfg.cache.redis->namespace_), settings);
+  const cache::lookup_settings settings{cfg.cache.local.ttl, cfg.cache.positive_ttl, cfg.cache.negative_ttl,
+                                        false};
+  invalidator_ = std::make_unique<cache::invalidator>(
+      nullptr, store, tier_.get(), redis_.get(), cache::invalidation_channel(cfg.cache.redis->namespace_),
+      settings);
   sink_ = std::make_unique<cache::blocking_invalidation_sink>(*invalidator_, io_.get_executor());
   thread_ = std::thread([this] { io_.run(); });
   // The client connects in the background; give it its connect deadline before the first

@@ -1,6 +1,5 @@
 // `keygate serve --config FILE`: runs the gateway until SIGTERM/SIGINT.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/gateway.hpp"

@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 
+#include "cli/cli_invalidation.hpp"
 #include "keygate/config/config.hpp"
 #include "keygate/manage/service.hpp"
 #include "keygate/manage/views.hpp"
-#include "cli/cli_invalidation.hpp"
 #include "store_backend.hpp"
 
 namespace keygate::cli {

@@ -26,12 +26,18 @@ std::optional<duration> parse_duration(std::string_view text) noexcept {
   if (ec != std::errc{} || p == text.data()) return std::nullopt;
   const std::string_view unit(p, static_cast<std::size_t>(text.data() + text.size() - p));
   std::uint64_t factor = 0;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s") factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else if (unit == "d") factor = 86'400'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit == "d")
+    factor = 86'400'000;
+  else
+    return std::nullopt;
   if (value > (std::uint64_t{1} << 40) / factor) return std::nullopt;  // ~35 years: nonsense
   return duration(static_cast<duration::rep>(value * factor));
 }
@@ -40,8 +46,8 @@ namespace {
 
 void read_limits(node_reader& r, const YAML::Node& n, limits& out) {
   r.object(n, {"max_request_line_bytes", "max_field_bytes", "max_header_bytes", "max_header_count",
-               "max_body_bytes", "header_timeout", "body_idle_timeout", "idle_timeout",
-               "max_connections", "drain_timeout"});
+               "max_body_bytes", "header_timeout", "body_idle_timeout", "idle_timeout", "max_connections",
+               "drain_timeout"});
   r.size(n, "max_request_line_bytes", out.max_request_line_bytes, 64, 1 << 20);
   r.size(n, "max_field_bytes", out.max_field_bytes, 64, 1 << 20);
   r.size(n, "max_header_bytes", out.max_header_bytes, 256, 1 << 22);
@@ -79,11 +85,14 @@ void read_server(node_reader& r, const YAML::Node& n, server& out) {
     r.leave();
   }
   for (const auto& [text, path] : r.string_list(n, "trusted_proxies")) {
-    if (auto c = core::cidr::parse(text)) out.trusted_proxies.push_back(*c);
-    else r.error_at(path, "expected an IP address or CIDR, got '" + text + "'");
+    if (auto c = core::cidr::parse(text))
+      out.trusted_proxies.push_back(*c);
+    else
+      r.error_at(path, "expected an IP address or CIDR, got '" + text + "'");
   }
   r.one_of(n, "underscore_headers", out.underscore_headers,
-           {{"drop", underscore_policy::drop}, {"reject", underscore_policy::reject},
+           {{"drop", underscore_policy::drop},
+            {"reject", underscore_policy::reject},
             {"allow", underscore_policy::allow}});
 }
 
@@ -242,7 +251,8 @@ void read_routes(node_reader& r, const YAML::Node& n, config& cfg) {
         rt.match.methods.push_back(method);
       }
       if (r.string(*m, "host", s)) {
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         rt.match.host = s;
       }
       r.leave();
@@ -251,7 +261,8 @@ void read_routes(node_reader& r, const YAML::Node& n, config& cfg) {
     }
     r.required_string(v, "upstream", rt.upstream);
     r.one_of(v, "auth", rt.auth,
-             {{"required", auth_requirement::required}, {"optional", auth_requirement::optional},
+             {{"required", auth_requirement::required},
+              {"optional", auth_requirement::optional},
               {"none", auth_requirement::none}});
     for (auto& [scope, path] : r.string_list(v, "scopes")) {
       if (!core::is_valid_scope(scope)) r.error_at(path, "invalid scope '" + scope + "'");
@@ -273,7 +284,8 @@ void read_log(node_reader& r, const YAML::Node& n, log& out) {
   r.object(n, {"level", "format", "access_log"});
   r.string(n, "level", out.level);
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
-  if (!levels.count(out.level)) r.error_here("level", "expected one of trace|debug|info|warn|error|critical|off");
+  if (!levels.count(out.level))
+    r.error_here("level", "expected one of trace|debug|info|warn|error|critical|off");
   r.one_of(n, "format", out.format, {{"json", log_format::json}, {"text", log_format::text}});
   r.boolean(n, "access_log", out.access_log);
 }

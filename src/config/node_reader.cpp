@@ -64,7 +64,9 @@ std::optional<std::string> node_reader::env_override(const std::string& dotted_p
   if (dotted_path.find('[') != std::string::npos) return std::nullopt;  // list items: no override
   std::string name = "KEYGATE_";
   for (char c : dotted_path)
-    name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+    name += std::isalnum(static_cast<unsigned char>(c))
+                ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                : '_';
   if (const char* v = env_(name.c_str())) return std::string(v);
   return std::nullopt;
 }
@@ -91,8 +93,10 @@ std::optional<std::string> node_reader::interpolate(const std::string& text, con
       inner.resize(dash);
     }
     const char* value = inner.empty() ? nullptr : env_(inner.c_str());
-    if (value && *value) out += value;
-    else if (fallback) out += *fallback;
+    if (value && *value)
+      out += value;
+    else if (fallback)
+      out += *fallback;
     else {
       error_at(path, "environment variable " + inner + " is not set");
       return std::nullopt;
@@ -139,10 +143,14 @@ bool node_reader::size(const YAML::Node& n, const char* key, std::size_t& out, s
   auto [p, ec] = std::from_chars(b, e, value);
   std::uint64_t factor = 1;
   const std::string_view unit(p, static_cast<std::size_t>(e - p));
-  if (unit == "KiB") factor = 1024;
-  else if (unit == "MiB") factor = 1024 * 1024;
-  else if (unit == "GiB") factor = 1024ull * 1024 * 1024;
-  else if (!unit.empty()) ec = std::errc::invalid_argument;
+  if (unit == "KiB")
+    factor = 1024;
+  else if (unit == "MiB")
+    factor = 1024 * 1024;
+  else if (unit == "GiB")
+    factor = 1024ull * 1024 * 1024;
+  else if (!unit.empty())
+    ec = std::errc::invalid_argument;
   if (ec != std::errc{} || p == b) {
     error_here(key, "expected a whole number (optionally with KiB/MiB/GiB), got '" + *v + "'");
     return false;
@@ -171,8 +179,10 @@ bool node_reader::dur(const YAML::Node& n, const char* key, duration& out) {
 bool node_reader::boolean(const YAML::Node& n, const char* key, bool& out) {
   auto v = scalar(n, key);
   if (!v) return false;
-  if (*v == "true") out = true;
-  else if (*v == "false") out = false;
+  if (*v == "true")
+    out = true;
+  else if (*v == "false")
+    out = false;
   else {
     error_here(key, "expected true or false, got '" + *v + "'");
     return false;
@@ -207,7 +217,7 @@ bool node_reader::endpoint_of(const YAML::Node& n, const char* key, endpoint& ou
 }
 
 std::vector<std::pair<std::string, std::string>> node_reader::string_list(const YAML::Node& n,
-                                                                           const char* key) {
+                                                                          const char* key) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!n.IsMap()) return out;
   YAML::Node v = n[key];

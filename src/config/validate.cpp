@@ -69,7 +69,8 @@ void validate_cross_references(config& cfg, node_reader& r) {
     r.error_at("store", "configure exactly one of postgres or sqlite");
   std::set<std::string> prefixes;
   for (const auto& p : cfg.auth.key_prefixes)
-    if (!prefixes.insert(p.prefix).second) r.error_at("auth.key_prefixes", "duplicate prefix '" + p.prefix + "'");
+    if (!prefixes.insert(p.prefix).second)
+      r.error_at("auth.key_prefixes", "duplicate prefix '" + p.prefix + "'");
   std::set<std::string> token_names;
   for (const auto& t : cfg.internal.service_tokens)
     if (!token_names.insert(t.name).second)

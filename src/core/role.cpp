@@ -12,10 +12,14 @@ std::optional<role> parse_role(std::string_view text) noexcept {
 
 std::string_view to_string(role r) noexcept {
   switch (r) {
-    case role::viewer: return "viewer";
-    case role::member: return "member";
-    case role::admin: return "admin";
-    case role::owner: return "owner";
+    case role::viewer:
+      return "viewer";
+    case role::member:
+      return "member";
+    case role::admin:
+      return "admin";
+    case role::owner:
+      return "owner";
   }
   return "viewer";
 }

@@ -8,10 +8,13 @@ namespace {
 // every header of every request.
 constexpr std::array<unsigned char, 256> lower_table = [] {
   std::array<unsigned char, 256> t{};
-  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   return t;
 }();
-constexpr unsigned char lower(char c) noexcept { return lower_table[static_cast<unsigned char>(c)]; }
+constexpr unsigned char lower(char c) noexcept {
+  return lower_table[static_cast<unsigned char>(c)];
+}
 // tchar (RFC 9110 §5.6.2) as a table: header names are checked byte by byte on every request.
 constexpr std::array<bool, 256> tchar_table = [] {
   std::array<bool, 256> t{};
@@ -21,7 +24,9 @@ constexpr std::array<bool, 256> tchar_table = [] {
   for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
   return t;
 }();
-constexpr bool is_tchar(unsigned char c) noexcept { return tchar_table[c]; }
+constexpr bool is_tchar(unsigned char c) noexcept {
+  return tchar_table[c];
+}
 }  // namespace
 
 bool is_sha256_hex(std::string_view s) noexcept {
@@ -41,8 +46,8 @@ bool is_token(std::string_view s) noexcept {
 bool is_valid_scope(std::string_view s) noexcept {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    c == '_' || c == '.' || c == ':' || c == '-';
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                    c == '.' || c == ':' || c == '-';
     if (!ok) return false;
   }
   return true;

@@ -2,11 +2,10 @@
 
 #include <sys/socket.h>
 
-#include <vector>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <vector>
 
 namespace keygate::http {
 namespace {
@@ -115,9 +114,9 @@ asio::awaitable<void> byte_stream::graceful_close() {
 bool byte_stream::idle_peer_gone() noexcept {
   char probe;
   const auto n = ::recv(socket_.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;                                  // orderly close
-  if (n > 0) return true;                                   // unsolicited bytes: unusable
-  return !(errno == EAGAIN || errno == EWOULDBLOCK);        // reset or other error
+  if (n == 0) return true;                            // orderly close
+  if (n > 0) return true;                             // unsolicited bytes: unusable
+  return !(errno == EAGAIN || errno == EWOULDBLOCK);  // reset or other error
 }
 
 }  // namespace keygate::http

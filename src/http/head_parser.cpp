@@ -8,13 +8,21 @@
 namespace keygate::http {
 namespace {
 
-constexpr parse_error bad(std::string_view reason) { return {errc::bad_request, reason}; }
-constexpr parse_error too_large(std::string_view reason) { return {errc::headers_too_large, reason}; }
+constexpr parse_error bad(std::string_view reason) {
+  return {errc::bad_request, reason};
+}
+constexpr parse_error too_large(std::string_view reason) {
+  return {errc::headers_too_large, reason};
+}
 
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_ows(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 
 // field-value bytes: HTAB, SP, VCHAR, obs-text. Everything else (CTLs, DEL, CR, LF) is refused.
-constexpr bool is_value_byte(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+constexpr bool is_value_byte(unsigned char c) noexcept {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
 
 // Index of the first byte of `v` that is not a field-value byte, or npos. Eight bytes at a time
 // (header values are most of a head's bytes): a word with no byte below 0x20 and no 0x7F is
@@ -121,8 +129,8 @@ struct field_facts {
   bool expect_continue = false;
 };
 
-std::optional<parse_error> parse_fields(std::string_view head, std::size_t pos, std::vector<header_field>& fields,
-                                        framing& f, field_facts& facts) {
+std::optional<parse_error> parse_fields(std::string_view head, std::size_t pos,
+                                        std::vector<header_field>& fields, framing& f, field_facts& facts) {
   fields.clear();
   while (true) {
     const auto line = next_line(head, pos);
@@ -146,7 +154,8 @@ std::optional<parse_error> parse_fields(std::string_view head, std::size_t pos, 
         }
         break;
       case 6:
-        if (core::iequals(name, "expect") && core::iequals(value, "100-continue")) facts.expect_continue = true;
+        if (core::iequals(name, "expect") && core::iequals(value, "100-continue"))
+          facts.expect_continue = true;
         break;
       case 7:
         if (core::iequals(name, "upgrade"))
@@ -158,9 +167,12 @@ std::optional<parse_error> parse_fields(std::string_view head, std::size_t pos, 
         if (core::iequals(name, "connection")) {
           const bool ok = for_each_list_element(value, [&](std::string_view t) {
             f.connection_tokens.push_back(t);
-            if (core::iequals(t, "close")) f.connection_close = true;
-            else if (core::iequals(t, "keep-alive")) f.connection_keep_alive = true;
-            else if (core::iequals(t, "upgrade")) f.connection_upgrade = true;
+            if (core::iequals(t, "close"))
+              f.connection_close = true;
+            else if (core::iequals(t, "keep-alive"))
+              f.connection_keep_alive = true;
+            else if (core::iequals(t, "upgrade"))
+              f.connection_upgrade = true;
           });
           if (!ok) return bad("invalid_connection");
         }
@@ -169,16 +181,20 @@ std::optional<parse_error> parse_fields(std::string_view head, std::size_t pos, 
         if (core::iequals(name, "content-length")) {
           ++facts.cl_count;
           std::uint64_t v = 0;
-          if (!parse_digits(value, v)) facts.cl_invalid = true;
-          else f.content_length = v;
+          if (!parse_digits(value, v))
+            facts.cl_invalid = true;
+          else
+            f.content_length = v;
         }
         break;
       case 17:
         if (core::iequals(name, "transfer-encoding")) {
           ++facts.te_count;
           const bool ok = for_each_list_element(value, [&](std::string_view coding) {
-            if (!core::is_token(coding)) facts.te_malformed = true;
-            else if (core::iequals(coding, "chunked")) ++facts.chunked_count;
+            if (!core::is_token(coding))
+              facts.te_malformed = true;
+            else if (core::iequals(coding, "chunked"))
+              ++facts.chunked_count;
             else {
               facts.te_only_chunked = false;
               if (!is_known_coding(coding)) facts.te_unknown = true;
@@ -210,9 +226,12 @@ std::optional<parse_error> judge_body_framing(const field_facts& facts, framing&
 }
 
 bool parse_version(std::string_view v, int& minor) noexcept {
-  if (v == "HTTP/1.1") minor = 1;
-  else if (v == "HTTP/1.0") minor = 0;
-  else return false;
+  if (v == "HTTP/1.1")
+    minor = 1;
+  else if (v == "HTTP/1.0")
+    minor = 0;
+  else
+    return false;
   return true;
 }
 
@@ -234,7 +253,8 @@ parse_state head_scanner::scan(std::string_view buf) noexcept {
     const std::size_t len = nl - 1 - line_start_;
     if (lines_ == 0) {
       if (len > limits_.max_request_line_bytes) {
-        error_ = is_request_ ? parse_error{errc::uri_too_long, "request_line_too_long"} : bad("status_line_too_long");
+        error_ = is_request_ ? parse_error{errc::uri_too_long, "request_line_too_long"}
+                             : bad("status_line_too_long");
         return parse_state::failed;
       }
       if (len == 0) {
@@ -272,17 +292,20 @@ parse_state head_scanner::scan(std::string_view buf) noexcept {
   // Incomplete: enforce the caps on what has arrived so far, so a huge line is refused early.
   const std::size_t partial = buf.size() - line_start_;
   if (lines_ == 0 && partial > line_cap + 1) {
-    error_ = is_request_ ? parse_error{errc::uri_too_long, "request_line_too_long"} : bad("status_line_too_long");
+    error_ =
+        is_request_ ? parse_error{errc::uri_too_long, "request_line_too_long"} : bad("status_line_too_long");
     return parse_state::failed;
   }
-  if (lines_ > 0 && (partial > limits_.max_field_bytes + 1 || buf.size() - first_line_end_ > limits_.max_header_bytes)) {
+  if (lines_ > 0 &&
+      (partial > limits_.max_field_bytes + 1 || buf.size() - first_line_end_ > limits_.max_header_bytes)) {
     error_ = too_large(partial > limits_.max_field_bytes + 1 ? "field_too_large" : "headers_too_large");
     return parse_state::failed;
   }
   return parse_state::incomplete;
 }
 
-std::optional<parse_error> parse_request_head(std::string_view head, const head_limits& limits, request_head& out) {
+std::optional<parse_error> parse_request_head(std::string_view head, const head_limits& limits,
+                                              request_head& out) {
   (void)limits;  // enforced by head_scanner while the head arrived
   reset_keeping_capacity(out);
   out.head_bytes = head.size();
@@ -298,7 +321,8 @@ std::optional<parse_error> parse_request_head(std::string_view head, const head_
   if (!core::is_token(out.method)) return bad("invalid_method");
   if (target.empty()) return bad("invalid_target");
   for (char c : target)
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return bad("invalid_target");
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return bad("invalid_target");
   if (!parse_version(line.substr(sp2 + 1), out.version_minor)) return bad("invalid_version");
 
   field_facts facts;
@@ -328,7 +352,8 @@ std::optional<parse_error> parse_request_head(std::string_view head, const head_
   return std::nullopt;
 }
 
-std::optional<parse_error> parse_response_head(std::string_view head, const head_limits& limits, response_head& out) {
+std::optional<parse_error> parse_response_head(std::string_view head, const head_limits& limits,
+                                               response_head& out) {
   (void)limits;
   reset_keeping_capacity(out);
   out.head_bytes = head.size();
@@ -363,14 +388,22 @@ std::string_view request_head::find(std::string_view name) const noexcept {
 
 bool is_hop_by_hop(std::string_view name) noexcept {
   switch (name.size()) {
-    case 2: return core::iequals(name, "te");
-    case 7: return core::iequals(name, "trailer") || core::iequals(name, "upgrade");
-    case 10: return core::iequals(name, "connection") || core::iequals(name, "keep-alive");
-    case 16: return core::iequals(name, "proxy-connection");
-    case 17: return core::iequals(name, "transfer-encoding");
-    case 18: return core::iequals(name, "proxy-authenticate");
-    case 19: return core::iequals(name, "proxy-authorization");
-    default: return false;
+    case 2:
+      return core::iequals(name, "te");
+    case 7:
+      return core::iequals(name, "trailer") || core::iequals(name, "upgrade");
+    case 10:
+      return core::iequals(name, "connection") || core::iequals(name, "keep-alive");
+    case 16:
+      return core::iequals(name, "proxy-connection");
+    case 17:
+      return core::iequals(name, "transfer-encoding");
+    case 18:
+      return core::iequals(name, "proxy-authenticate");
+    case 19:
+      return core::iequals(name, "proxy-authorization");
+    default:
+      return false;
   }
 }
 

@@ -32,7 +32,9 @@ namespace {
 // Upstream heads may be larger than client heads (cookies set by the application).
 constexpr head_limits upstream_head_limits{16 * 1024, 32 * 1024, 48 * 1024, 256};
 
-bool is_retryable_method(std::string_view m) { return m == "GET" || m == "HEAD" || m == "OPTIONS"; }
+bool is_retryable_method(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS";
+}
 
 }  // namespace
 
@@ -43,8 +45,10 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
   auto& pool = *target.pools[worker_.index()];
 
   const auto inbound_tp = req.find("traceparent");
-  if (proxy::is_valid_traceparent(inbound_tp)) traceparent_.assign(inbound_tp);
-  else proxy::assign_new_traceparent(traceparent_);
+  if (proxy::is_valid_traceparent(inbound_tp))
+    traceparent_.assign(inbound_tp);
+  else
+    proxy::assign_new_traceparent(traceparent_);
   const std::string upstream_path = proxy::forwarded_target(route, req.target);
   proxy::forward_context fctx;
   fctx.target = upstream_path;
@@ -81,9 +85,10 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
       auto connected = co_await connect_upstream(target, upstream_);
       if (!connected) {
         upstream_ = nullptr;
-        const errc e = timed_out_ ? errc::upstream_timeout : connected.error() == make_error_code(errc::upstream_timeout)
-                                                                   ? errc::upstream_timeout
-                                                                   : errc::upstream_unavailable;
+        const errc e = timed_out_ ? errc::upstream_timeout
+                       : connected.error() == make_error_code(errc::upstream_timeout)
+                           ? errc::upstream_timeout
+                           : errc::upstream_unavailable;
         (e == errc::upstream_timeout ? target.timeouts : target.connect_errors)->inc();
         co_return co_await respond_error(e, ctx.request_id, close_client || req.has_body());
       }
@@ -96,8 +101,10 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
     set_deadline(target.cfg.response_timeout);
     std::size_t inline_body = 0;
     if (req.framing.content_length && !req.framing.chunked)
-      inline_body = static_cast<std::size_t>(std::min<std::uint64_t>(*req.framing.content_length, in_.size()));
-    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(in_.data().data(), inline_body)};
+      inline_body =
+          static_cast<std::size_t>(std::min<std::uint64_t>(*req.framing.content_length, in_.size()));
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
+                                                 asio::buffer(in_.data().data(), inline_body)};
     if (auto ec = co_await conn->write(std::span<const asio::const_buffer>(bufs))) {
       conn->close();
       upstream_ = nullptr;
@@ -153,12 +160,14 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
       conn->close();
       upstream_ = nullptr;
       up_in_.consume(up_in_.size());
-      if (failure == errc::upstream_unavailable && failed_early && reused && retryable && attempt == 0) continue;
-      (failure == errc::upstream_timeout ? target.timeouts
+      if (failure == errc::upstream_unavailable && failed_early && reused && retryable && attempt == 0)
+        continue;
+      (failure == errc::upstream_timeout        ? target.timeouts
        : failure == errc::upstream_bad_response ? target.bad_responses
-                                                 : target.connect_errors)
+                                                : target.connect_errors)
           ->inc();
-      if (failure == errc::upstream_bad_response) spdlog::warn("upstream {} sent a malformed response", target.cfg.name);
+      if (failure == errc::upstream_bad_response)
+        spdlog::warn("upstream {} sent a malformed response", target.cfg.name);
       co_return co_await respond_error(failure, ctx.request_id, true);
     }
     target.latency->observe(std::chrono::duration<double>(steady::now() - sent_at).count());

@@ -16,20 +16,23 @@ enum class body_kind { none, fixed, chunked, until_close };
 
 }  // namespace
 
-asio::awaitable<session::outcome> session::relay_response(const request_head& req, proxy::upstream_target& target,
+asio::awaitable<session::outcome> session::relay_response(const request_head& req,
+                                                          proxy::upstream_target& target,
                                                           std::unique_ptr<byte_stream>& conn,
                                                           const response_head& res) {
   const auto& limits = worker_.runtime()->cfg->server.limits;
   const bool no_body = req.method == "HEAD" || res.status == 204 || res.status == 304;
-  const body_kind kind = no_body                          ? body_kind::none
-                         : res.framing.chunked             ? body_kind::chunked
-                         : res.framing.content_length      ? body_kind::fixed
-                                                           : body_kind::until_close;
+  const body_kind kind = no_body                      ? body_kind::none
+                         : res.framing.chunked        ? body_kind::chunked
+                         : res.framing.content_length ? body_kind::fixed
+                                                      : body_kind::until_close;
   const bool client_http10 = req.version_minor == 0;
-  const bool chunked_to_client = !client_http10 && (kind == body_kind::chunked || kind == body_kind::until_close);
+  const bool chunked_to_client =
+      !client_http10 && (kind == body_kind::chunked || kind == body_kind::until_close);
   const bool close_client = !req.keep_alive() || worker_.draining() ||
                             (client_http10 && (kind == body_kind::chunked || kind == body_kind::until_close));
-  bool upstream_reusable = kind != body_kind::until_close && res.version_minor == 1 && !res.framing.connection_close;
+  bool upstream_reusable =
+      kind != body_kind::until_close && res.version_minor == 1 && !res.framing.connection_close;
 
   out_.clear();
   proxy::append_client_response(out_, res, {}, chunked_to_client, close_client);
@@ -81,8 +84,10 @@ asio::awaitable<session::outcome> session::relay_response(const request_head& re
           const auto step = decoder.next(up_in_.data());
           up_in_.consume(step.consumed);
           if (step.what == chunked_decoder::status::data) {
-            if (chunked_to_client) append_chunk(out_, step.data);
-            else out_.append(step.data);
+            if (chunked_to_client)
+              append_chunk(out_, step.data);
+            else
+              out_.append(step.data);
           } else if (step.what == chunked_decoder::status::done) {
             if (chunked_to_client) out_ += "0\r\n\r\n";
             done = true;
@@ -107,8 +112,10 @@ asio::awaitable<session::outcome> session::relay_response(const request_head& re
       // Close-delimited upstream body: re-framed as chunked for HTTP/1.1 clients.
       while (true) {
         if (!up_in_.empty()) {
-          if (chunked_to_client) append_chunk(out_, up_in_.data());
-          else out_.append(up_in_.data());
+          if (chunked_to_client)
+            append_chunk(out_, up_in_.data());
+          else
+            out_.append(up_in_.data());
           up_in_.consume(up_in_.size());
         }
         if (!out_.empty()) {

@@ -20,7 +20,9 @@ constexpr auto sweep_interval = std::chrono::milliseconds(100);
 worker::worker(unsigned index, worker_shared& shared, std::shared_ptr<const proxy::runtime> rt)
     : index_(index), shared_(shared), runtime_(std::move(rt)) {}
 
-worker::~worker() { join(); }
+worker::~worker() {
+  join();
+}
 
 void worker::listen(const tcp::endpoint& ep) {
   acceptor_.open(ep.protocol());
@@ -79,8 +81,10 @@ void worker::attach(session* s) noexcept {
 }
 
 void worker::detach(session* s) noexcept {
-  if (s->prev_) s->prev_->next_ = s->next_;
-  else sessions_ = s->next_;
+  if (s->prev_)
+    s->prev_->next_ = s->next_;
+  else
+    sessions_ = s->next_;
   if (s->next_) s->next_->prev_ = s->prev_;
   s->prev_ = s->next_ = nullptr;
   live_.fetch_sub(1, std::memory_order_relaxed);

@@ -2,7 +2,8 @@
 
 namespace keygate::manage {
 
-errc may_invalidate(const actor& a, std::string_view tenant_id, std::optional<std::string_view> user_id) noexcept {
+errc may_invalidate(const actor& a, std::string_view tenant_id,
+                    std::optional<std::string_view> user_id) noexcept {
   if (a.cross_tenant()) return errc::ok;
   if (a.tenant_id != tenant_id) return errc::forbidden;
   if (a.role >= core::role::admin) return errc::ok;

@@ -20,8 +20,8 @@ void append_time(std::string& out, std::chrono::system_clock::time_point tp) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   out += buf;
 }
 
@@ -57,12 +57,15 @@ std::shared_ptr<spdlog::logger> access_logger() {
 void setup_logging(const config::log& log) {
   static std::once_flag once;
   std::call_once(once, [] {
-    auto logger = std::make_shared<spdlog::logger>("keygate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto logger =
+        std::make_shared<spdlog::logger>("keygate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     spdlog::set_default_logger(logger);
   });
   auto logger = spdlog::default_logger();
-  if (log.format == config::log_format::json) logger->set_formatter(std::make_unique<json_formatter>());
-  else logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  if (log.format == config::log_format::json)
+    logger->set_formatter(std::make_unique<json_formatter>());
+  else
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(log.level));
   logger->flush_on(spdlog::level::info);
 }

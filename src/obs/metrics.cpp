@@ -5,8 +5,8 @@
 namespace keygate::obs {
 namespace {
 
-void append_labels(std::string& out, const std::vector<std::string>& names, const std::vector<std::string>& values,
-                   std::string_view extra = {}) {
+void append_labels(std::string& out, const std::vector<std::string>& names,
+                   const std::vector<std::string>& values, std::string_view extra = {}) {
   if (names.empty() && extra.empty()) return;
   out += '{';
   for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
@@ -76,7 +76,8 @@ void histogram::render(std::string& out, std::string_view name, std::string_view
   const std::string lbl = labels.empty() ? "" : "{" + std::string(labels) + "}";
   out += std::string(name) + "_sum" + lbl + " " +
          format_double(static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6) + "\n";
-  out += std::string(name) + "_count" + lbl + " " + std::to_string(count_.load(std::memory_order_relaxed)) + "\n";
+  out += std::string(name) + "_count" + lbl + " " + std::to_string(count_.load(std::memory_order_relaxed)) +
+         "\n";
 }
 
 counter& counter_family::with(const std::vector<std::string>& values) {
@@ -124,8 +125,9 @@ void histogram_family::render(std::string& out) const {
 
 namespace {
 template <class Family>
-Family& family_of(std::mutex& m, std::deque<std::unique_ptr<Family>>& list, std::map<std::string, void*>& by_name,
-                  const std::string& name, const std::string& help, std::vector<std::string> labels) {
+Family& family_of(std::mutex& m, std::deque<std::unique_ptr<Family>>& list,
+                  std::map<std::string, void*>& by_name, const std::string& name, const std::string& help,
+                  std::vector<std::string> labels) {
   std::lock_guard lock(m);
   if (auto it = by_name.find(name); it != by_name.end()) return *static_cast<Family*>(it->second);
   list.push_back(std::make_unique<Family>(name, help, std::move(labels)));
@@ -134,10 +136,12 @@ Family& family_of(std::mutex& m, std::deque<std::unique_ptr<Family>>& list, std:
 }
 }  // namespace
 
-counter_family& registry::counters(const std::string& name, const std::string& help, std::vector<std::string> labels) {
+counter_family& registry::counters(const std::string& name, const std::string& help,
+                                   std::vector<std::string> labels) {
   return family_of(mutex_, counters_, by_name_, name, help, std::move(labels));
 }
-gauge_family& registry::gauges(const std::string& name, const std::string& help, std::vector<std::string> labels) {
+gauge_family& registry::gauges(const std::string& name, const std::string& help,
+                               std::vector<std::string> labels) {
   return family_of(mutex_, gauges_, by_name_, name, help, std::move(labels));
 }
 histogram_family& registry::histograms(const std::string& name, const std::string& help,

@@ -31,7 +31,9 @@ bool is_lower_hex(std::string_view s) noexcept {
   return true;
 }
 
-bool all_zero(std::string_view s) noexcept { return s.find_first_not_of('0') == std::string_view::npos; }
+bool all_zero(std::string_view s) noexcept {
+  return s.find_first_not_of('0') == std::string_view::npos;
+}
 
 }  // namespace
 

@@ -23,7 +23,9 @@ bool is_dot_segment(std::string_view seg) noexcept {
 
 }  // namespace
 
-std::string_view path_of(std::string_view target) noexcept { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) noexcept {
+  return target.substr(0, target.find('?'));
+}
 
 bool is_safe_path(std::string_view path) noexcept {
   if (path == "*") return true;
@@ -31,15 +33,16 @@ bool is_safe_path(std::string_view path) noexcept {
   for (std::size_t i = 0; i + 2 < path.size(); ++i) {
     if (path[i] == '%') {
       const char a = path[i + 1], b = path[i + 2];
-      if (a == '2' && (b == 'f' || b == 'F')) return false;           // %2F: encoded '/'
-      if (a == '5' && (b == 'c' || b == 'C')) return false;           // %5C: encoded '\'
-      if (a == '0' && b == '0') return false;                         // %00
+      if (a == '2' && (b == 'f' || b == 'F')) return false;  // %2F: encoded '/'
+      if (a == '5' && (b == 'c' || b == 'C')) return false;  // %5C: encoded '\'
+      if (a == '0' && b == '0') return false;                // %00
     }
   }
   std::size_t start = 0;
   while (start < path.size()) {
     const auto slash = path.find('/', start);
-    const auto seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    const auto seg =
+        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (is_dot_segment(seg)) return false;
     if (slash == std::string_view::npos) break;
     start = slash + 1;

@@ -37,19 +37,22 @@ void upstream_pool::evict(steady::time_point now) {
   }
 }
 
-upstream_target::upstream_target(const config::upstream& c, unsigned workers, obs::registry& metrics) : cfg(c) {
+upstream_target::upstream_target(const config::upstream& c, unsigned workers, obs::registry& metrics)
+    : cfg(c) {
   // Idle upstream connections are dropped after 30 s: below the keep-alive timeout of common
   // servers (nginx 75 s, Node 5 s is the exception, handled by the liveness peek on take()).
   for (unsigned w = 0; w < workers; ++w)
     pools.push_back(std::make_unique<upstream_pool>(cfg.max_idle, std::chrono::seconds(30)));
   if (cfg.scheme == config::url_scheme::https) {
     tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                     asio::ssl::context::no_tlsv1_1);
+    tls->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                     asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
     if (cfg.tls_verify) {
       tls->set_verify_mode(asio::ssl::verify_peer);
-      if (!cfg.ca_file.empty()) tls->load_verify_file(cfg.ca_file);
-      else tls->set_default_verify_paths();
+      if (!cfg.ca_file.empty())
+        tls->load_verify_file(cfg.ca_file);
+      else
+        tls->set_default_verify_paths();
     } else {
       tls->set_verify_mode(asio::ssl::verify_none);
     }
@@ -58,14 +61,15 @@ upstream_target::upstream_target(const config::upstream& c, unsigned workers, ob
                  .histograms("keygate_upstream_latency_seconds",
                              "Time from sending a request upstream to its response head", {"upstream"})
                  .with({cfg.name});
-  auto& errors = metrics.counters("keygate_upstream_errors_total", "Upstream failures by kind", {"upstream", "kind"});
+  auto& errors =
+      metrics.counters("keygate_upstream_errors_total", "Upstream failures by kind", {"upstream", "kind"});
   connect_errors = &errors.with({cfg.name, "connect"});
   timeouts = &errors.with({cfg.name, "timeout"});
   bad_responses = &errors.with({cfg.name, "bad_response"});
 }
 
-asio::awaitable<result<std::unique_ptr<http::byte_stream>>> connect_upstream(upstream_target& target,
-                                                                            http::byte_stream*& socket_slot) {
+asio::awaitable<result<std::unique_ptr<http::byte_stream>>> connect_upstream(
+    upstream_target& target, http::byte_stream*& socket_slot) {
   const auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
   auto executor = co_await asio::this_coro::executor;
   auto conn = std::make_unique<http::byte_stream>(tcp::socket(executor));
@@ -74,12 +78,13 @@ asio::awaitable<result<std::unique_ptr<http::byte_stream>>> connect_upstream(ups
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(target.cfg.host, ec);
   if (!ec) {
-    auto [cec] = co_await conn->socket().async_connect(tcp::endpoint(address, target.cfg.port), tuple_awaitable);
+    auto [cec] =
+        co_await conn->socket().async_connect(tcp::endpoint(address, target.cfg.port), tuple_awaitable);
     ec = cec;
   } else {
     tcp::resolver resolver(executor);
-    auto [rec, results] = co_await resolver.async_resolve(target.cfg.host, std::to_string(target.cfg.port),
-                                                          tuple_awaitable);
+    auto [rec, results] =
+        co_await resolver.async_resolve(target.cfg.host, std::to_string(target.cfg.port), tuple_awaitable);
     ec = rec;
     if (!ec) {
       auto [cec, ep] = co_await asio::async_connect(conn->socket(), results, tuple_awaitable);
@@ -98,7 +103,8 @@ asio::awaitable<result<std::unique_ptr<http::byte_stream>>> connect_upstream(ups
     boost::system::error_code not_an_address;
     asio::ip::make_address(target.cfg.host, not_an_address);
     if (not_an_address) SSL_set_tlsext_host_name(ssl, target.cfg.host.c_str());  // SNI for names only
-    if (target.cfg.tls_verify) conn->tls()->set_verify_callback(asio::ssl::host_name_verification(target.cfg.host));
+    if (target.cfg.tls_verify)
+      conn->tls()->set_verify_callback(asio::ssl::host_name_verification(target.cfg.host));
     const auto hec = co_await conn->handshake(asio::ssl::stream_base::client);
     if (hec) {
       socket_slot = nullptr;

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (k->checksummed) {
     if (k->body.size() != auth::checksummed_body_chars) __builtin_trap();
     const auto sum = auth::crc_base62(auth::crc32(in.substr(0, in.size() - auth::checksum_chars)));
-    if (in.substr(in.size() - auth::checksum_chars) != std::string_view(sum.data(), sum.size())) __builtin_trap();
+    if (in.substr(in.size() - auth::checksum_chars) != std::string_view(sum.data(), sum.size()))
+      __builtin_trap();
   }
   (void)auth::sha256_hex(in);
   return 0;

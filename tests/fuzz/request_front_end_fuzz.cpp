@@ -16,7 +16,8 @@ using namespace keygate::http;
 namespace {
 
 bool inside(std::string_view part, std::string_view whole) {
-  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+  return part.empty() ||
+         (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
 }
 
 parse_state scan_in_pieces(std::string_view input, std::size_t piece, head_scanner& s) {

@@ -30,7 +30,8 @@ std::string p_pem(const char* curve) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve),
                                                           EVP_PKEY_free);
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!key || !bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+  if (!key || !bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return {};
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -50,14 +51,16 @@ class Assertion : public ::testing::Test {
     db_ = std::make_unique<test::temp_database>(*url);
     dir_ = std::make_unique<temp_dir>();
     if (!db_->ok()) return;
-    cli_config_ = dir_->write("cli.yaml", "store:\n  postgres: {url: \"" + db_->url() +
-                                              "\", pool_size: 2, query_timeout: 5s}\n"
-                                              "auth:\n  key_prefixes: [kg_live]\n"
-                                              "upstreams:\n  app: {url: \"http://127.0.0.1:9\"}\n"
-                                              "routes:\n  - {match: {prefix: /}, upstream: app, auth: required}\n");
-    ready_ = cli({"migrate"}).exit_code == 0 &&
-             cli({"tenants", "create", "--id", "acme", "--name", "Acme", "--api-access", "true"}).exit_code == 0 &&
-             cli({"users", "create", "--tenant", "acme", "--id", "alice", "--role", "member"}).exit_code == 0;
+    cli_config_ =
+        dir_->write("cli.yaml", "store:\n  postgres: {url: \"" + db_->url() +
+                                    "\", pool_size: 2, query_timeout: 5s}\n"
+                                    "auth:\n  key_prefixes: [kg_live]\n"
+                                    "upstreams:\n  app: {url: \"http://127.0.0.1:9\"}\n"
+                                    "routes:\n  - {match: {prefix: /}, upstream: app, auth: required}\n");
+    ready_ =
+        cli({"migrate"}).exit_code == 0 &&
+        cli({"tenants", "create", "--id", "acme", "--name", "Acme", "--api-access", "true"}).exit_code == 0 &&
+        cli({"users", "create", "--tenant", "acme", "--id", "alice", "--role", "member"}).exit_code == 0;
   }
   static void TearDownTestSuite() {
     db_.reset();
@@ -86,7 +89,9 @@ class Assertion : public ::testing::Test {
     return json_created({"keys", "create", "--tenant", "acme", "--user", "alice", "--name", "assertion-itest",
                          "--scopes", scopes, "--json"});
   }
-  static created session() { return json_created({"sessions", "create", "--user", "alice", "--ttl", "1h", "--json"}); }
+  static created session() {
+    return json_created({"sessions", "create", "--user", "alice", "--ttl", "1h", "--json"});
+  }
 
   // The gateway config: upstream app, /open without auth, everything else required.
   static gateway_config config(const recording_upstream& up, const std::string& assertion) {
@@ -113,12 +118,14 @@ bool Assertion::ready_ = false;
 std::vector<std::string> assertion_headers(const recorded_request& r) {
   std::vector<std::string> out;
   for (const auto& h : r.head.headers)
-    if (lower(h.name) == "x-keygate-assertion" || lower(h.name) == "x_keygate_assertion") out.push_back(h.value);
+    if (lower(h.name) == "x-keygate-assertion" || lower(h.name) == "x_keygate_assertion")
+      out.push_back(h.value);
   return out;
 }
 
 long long now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +148,8 @@ TEST_F(Assertion, UpstreamVerifiesTheAssertionWithTheJwks) {
   const auto jwks = nlohmann::json::parse(jwks_res.body);
   ASSERT_EQ(jwks["keys"].size(), 1u) << jwks_res.body;
   EXPECT_FALSE(jwks["keys"][0].contains("d"));
-  EXPECT_EQ(jwks["keys"][0]["kid"], auth::assertion_signer::from_pem(pem, "x", std::chrono::seconds(1)).kid());
+  EXPECT_EQ(jwks["keys"][0]["kid"],
+            auth::assertion_signer::from_pem(pem, "x", std::chrono::seconds(1)).kid());
 
   http_client c(gw.port());
   const long long before = now_s();
@@ -179,7 +187,8 @@ TEST_F(Assertion, UpstreamVerifiesTheAssertionWithTheJwks) {
   auto claims = cl;
   claims["sub"] = "mallory";
   const auto d1 = token.find('.'), d2 = token.rfind('.');
-  const auto forged_payload = token.substr(0, d1 + 1) + auth::base64url_encode(claims.dump()) + token.substr(d2);
+  const auto forged_payload =
+      token.substr(0, d1 + 1) + auth::base64url_encode(claims.dump()) + token.substr(d2);
   EXPECT_FALSE(test::verify_es256(forged_payload, jwks).ok);
   auto flipped = token;
   flipped[d2 + 5] = flipped[d2 + 5] == 'A' ? 'B' : 'A';
@@ -210,7 +219,8 @@ TEST_F(Assertion, SessionAssertionCarriesTheSessionId) {
   ASSERT_EQ(up.request_count(), 1u);
   const auto got = assertion_headers(up.requests()[0]);
   ASSERT_EQ(got.size(), 1u);
-  const auto v = test::verify_es256(got[0], nlohmann::json::parse(internal_get(gw, "/.well-known/jwks.json").body));
+  const auto v =
+      test::verify_es256(got[0], nlohmann::json::parse(internal_get(gw, "/.well-known/jwks.json").body));
   ASSERT_TRUE(v.ok) << v.why;
   EXPECT_EQ(v.claims["session_id"], s.id);
   EXPECT_FALSE(v.claims.contains("key_id"));
@@ -230,12 +240,15 @@ TEST_F(Assertion, SpoofedAssertionNeverReachesTheUpstream) {
   // An unauthenticated route: no assertion is minted, and the client's own is stripped in any
   // spelling.
   auto r = c.request("GET", "/open/x",
-                     {{"X-Keygate-Assertion", "forged.a.b"}, {"x-keygate-assertion", "forged.c.d"},
-                      {"X_Keygate_Assertion", "forged.e.f"}, {"Connection", "X-Keygate-Assertion"}});
+                     {{"X-Keygate-Assertion", "forged.a.b"},
+                      {"x-keygate-assertion", "forged.c.d"},
+                      {"X_Keygate_Assertion", "forged.e.f"},
+                      {"Connection", "X-Keygate-Assertion"}});
   ASSERT_EQ(r.status(), 200) << r.describe();
   ASSERT_EQ(up.request_count(), 1u);
   EXPECT_TRUE(assertion_headers(up.requests()[0]).empty());
-  for (const auto& h : up.requests()[0].head.headers) EXPECT_EQ(h.value.find("forged"), std::string::npos) << h.name;
+  for (const auto& h : up.requests()[0].head.headers)
+    EXPECT_EQ(h.value.find("forged"), std::string::npos) << h.name;
   // A denied request reaches nothing.
   EXPECT_EQ(c.request("GET", "/x", {{"X-Keygate-Assertion", "forged.g.h"}}).status(), 401);
   EXPECT_EQ(up.request_count(), 1u);
@@ -249,7 +262,8 @@ TEST_F(Assertion, OffByDefaultJwksIs404AndNoAssertionIsSent) {
   ASSERT_TRUE(gw.started());
   EXPECT_EQ(internal_get(gw, "/.well-known/jwks.json").status(), 404);
   http_client c(gw.port());
-  auto r = c.request("GET", "/a", {{"Authorization", "Bearer " + k.secret}, {"X-Keygate-Assertion", "forged.x.y"}});
+  auto r = c.request("GET", "/a",
+                     {{"Authorization", "Bearer " + k.secret}, {"X-Keygate-Assertion", "forged.x.y"}});
   ASSERT_EQ(r.status(), 200) << r.describe();
   ASSERT_EQ(up.request_count(), 1u);
   EXPECT_TRUE(assertion_headers(up.requests()[0]).empty());

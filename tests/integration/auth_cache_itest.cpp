@@ -76,7 +76,8 @@ TEST_F(AuthCache, SecondRequestIsALocalHitAndRedisIsFilled) {
   gateway gw2(config(up2, ns));
   ASSERT_TRUE(gw2.started());
   http_client c2(gw2.port());
-  ASSERT_EQ(c2.request("GET", "/3", {{"Authorization", "Bearer " + key.secret}, {"X-Request-Id", "req-redis-tier-1"}})
+  ASSERT_EQ(c2.request("GET", "/3",
+                       {{"Authorization", "Bearer " + key.secret}, {"X-Request-Id", "req-redis-tier-1"}})
                 .status(),
             200);
   const auto m3 = metrics_text(gw2);

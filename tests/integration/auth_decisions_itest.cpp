@@ -30,7 +30,8 @@ TEST_F(AuthDecisions, EveryKeyCodeFromARealRequest) {
   ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(db().keys("revoke", revoked.id));
   ASSERT_TRUE(db().keys("disable", disabled.id));
-  ASSERT_TRUE(db().sql("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = '" + expired.id + "'"));
+  ASSERT_TRUE(db().sql("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = '" +
+                       expired.id + "'"));
   ASSERT_TRUE(db().sql("UPDATE tenants SET api_access = false WHERE id = 'noapi'"));
 
   recording_upstream up;
@@ -49,7 +50,8 @@ TEST_F(AuthDecisions, EveryKeyCodeFromARealRequest) {
   EXPECT_TRUE(is_401(c.request("GET", "/x", bearer(disabled.secret)), "key_disabled"));
   EXPECT_TRUE(is_401(c.request("GET", "/x", bearer(expired.secret)), "key_expired"));
   EXPECT_TRUE(is_json_error(c.request("GET", "/x", bearer(no_api.secret)), 403, {"api_access_disabled"}));
-  EXPECT_TRUE(is_json_error(c.request("GET", "/admin/x", bearer(no_scope.secret)), 403, {"insufficient_scope"}));
+  EXPECT_TRUE(
+      is_json_error(c.request("GET", "/admin/x", bearer(no_scope.secret)), 403, {"insufficient_scope"}));
   EXPECT_TRUE(is_json_error(c.request("GET", "/admin/x", bearer(viewer.secret)), 403, {"role_too_low"}));
   EXPECT_TRUE(is_json_error(c.request("GET", "/members/x", bearer(viewer.secret)), 403, {"role_too_low"}));
   // The same keys pass where the route does not ask for more.
@@ -61,9 +63,10 @@ TEST_F(AuthDecisions, EveryKeyCodeFromARealRequest) {
 
   // auth decisions by result code.
   const auto text = metrics_text(gw);
-  for (const char* code : {"missing_credentials", "invalid_api_key", "key_revoked", "key_disabled", "key_expired",
-                           "api_access_disabled", "insufficient_scope", "role_too_low"})
-    EXPECT_GE(metric_sum(text, "keygate_auth_decisions_total", {{"result", code}}), 1) << code << "\n" << text;
+  for (const char* code : {"missing_credentials", "invalid_api_key", "key_revoked", "key_disabled",
+                           "key_expired", "api_access_disabled", "insufficient_scope", "role_too_low"})
+    EXPECT_GE(metric_sum(text, "keygate_auth_decisions_total", {{"result", code}}), 1) << code << "\n"
+                                                                                       << text;
   EXPECT_EQ(metric_sum(text, "keygate_auth_decisions_total", {{"result", "ok"}}), 3) << text;
 }
 
@@ -74,13 +77,16 @@ TEST_F(AuthDecisions, EverySessionCode) {
   const auto viewer = db().session("bob");
   ASSERT_FALSE(HasFailure());
   ASSERT_EQ(db().cli({"sessions", "revoke", revoked.id}).exit_code, 0);
-  ASSERT_TRUE(db().sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '" + expired.id + "'"));
+  ASSERT_TRUE(db().sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '" +
+                       expired.id + "'"));
 
   recording_upstream up;
   gateway gw(config(up));
   ASSERT_TRUE(gw.started());
   http_client c(gw.port());
-  const auto cookie = [](const std::string& token) { return header_list{{"Cookie", "keygate_session=" + token}}; };
+  const auto cookie = [](const std::string& token) {
+    return header_list{{"Cookie", "keygate_session=" + token}};
+  };
 
   EXPECT_EQ(c.request("GET", "/x", cookie(live.secret)).status(), 200);
   EXPECT_TRUE(is_401(c.request("GET", "/x", cookie(revoked.secret)), "invalid_session"));

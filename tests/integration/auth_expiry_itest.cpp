@@ -3,10 +3,10 @@
 // 401 key_expired for every request sent at or after it — with Redis and long cache TTLs, since
 // a positive entry never outlives expires_at. Rotation grace (`keys rotate --grace 2s`): the old
 // key works until the grace end, then key_expired; the new key works throughout.
-#include "integration/support/auth_env.hpp"
-
 #include <cmath>
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -15,7 +15,8 @@ using sys = std::chrono::system_clock;
 
 class AuthExpiry : public auth_db_suite {
  protected:
-  gateway_config config(const recording_upstream& up, const std::string& local_ttl, const std::string& positive_ttl) const {
+  gateway_config config(const recording_upstream& up, const std::string& local_ttl,
+                        const std::string& positive_ttl) const {
     auto cfg = auth_gateway_config(up, db().url());
     cfg.route("{match: {prefix: /}, upstream: app, auth: required}")
         .cache_local("ttl", local_ttl)
@@ -25,7 +26,8 @@ class AuthExpiry : public auth_db_suite {
   }
   // The key's expires_at from the store.
   sys::time_point expires_at(const std::string& key_id) const {
-    const auto v = db().sql_scalar("SELECT extract(epoch FROM expires_at) FROM api_keys WHERE id = '" + key_id + "'");
+    const auto v =
+        db().sql_scalar("SELECT extract(epoch FROM expires_at) FROM api_keys WHERE id = '" + key_id + "'");
     const double secs = v && !v->empty() ? std::stod(*v) : 0;
     return sys::time_point(std::chrono::duration_cast<sys::duration>(std::chrono::duration<double>(secs)));
   }
@@ -38,7 +40,8 @@ struct sample {
 };
 
 // Requests `secret` on `c` every `gap` until `until`; the samples.
-std::vector<sample> probe(http_client& c, const std::string& secret, sys::time_point until, millis gap = 100ms) {
+std::vector<sample> probe(http_client& c, const std::string& secret, sys::time_point until,
+                          millis gap = 100ms) {
   std::vector<sample> out;
   while (sys::now() < until) {
     sample s;
@@ -57,7 +60,8 @@ std::vector<sample> probe(http_client& c, const std::string& secret, sys::time_p
 }
 
 // Every sample answered before `end` is 200; every sample sent at/after `end` + slack is key_expired.
-void expect_switch_at(const std::vector<sample>& samples, sys::time_point end, millis slack, const char* what) {
+void expect_switch_at(const std::vector<sample>& samples, sys::time_point end, millis slack,
+                      const char* what) {
   std::size_t before = 0, after = 0;
   for (const auto& s : samples) {
     const auto rel = std::chrono::duration_cast<millis>(s.sent - end).count();
@@ -79,7 +83,8 @@ TEST_F(AuthExpiry, DecidedPerRequestOnOneKeepAliveConnection) {
   const auto exp = std::chrono::ceil<std::chrono::seconds>(sys::now() + 2500ms);
   const auto key = db().key("acme", "alice", {"--expires-at", rfc3339(exp)});
   ASSERT_FALSE(HasFailure());
-  ASSERT_EQ(std::chrono::duration_cast<millis>(expires_at(key.id) - exp).count(), 0) << "stored expires_at differs";
+  ASSERT_EQ(std::chrono::duration_cast<millis>(expires_at(key.id) - exp).count(), 0)
+      << "stored expires_at differs";
   recording_upstream up;
   gateway gw(config(up, "60s", "60s"));
   ASSERT_TRUE(gw.started());

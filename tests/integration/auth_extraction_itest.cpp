@@ -41,22 +41,28 @@ TEST_F(AuthExtraction, WhereCredentialsAreRead) {
   EXPECT_EQ(method_of({{"x-api-key", key.secret}}), "api_key:alice");
   EXPECT_EQ(method_of({{"Cookie", "a=1; keygate_session=" + ses.secret + "; b=2"}}), "session:mia");
   // Precedence: Bearer over X-API-Key over cookie.
-  EXPECT_EQ(method_of({{"Authorization", "Bearer " + key.secret}, {"X-API-Key", other.secret},
+  EXPECT_EQ(method_of({{"Authorization", "Bearer " + key.secret},
+                       {"X-API-Key", other.secret},
                        {"Cookie", "keygate_session=" + ses.secret}}),
             "api_key:alice");
-  EXPECT_EQ(method_of({{"X-API-Key", other.secret}, {"Cookie", "keygate_session=" + ses.secret}}), "api_key:mia");
+  EXPECT_EQ(method_of({{"X-API-Key", other.secret}, {"Cookie", "keygate_session=" + ses.secret}}),
+            "api_key:mia");
 
   // An invalid Bearer is a 401 and does not fall back to X-API-Key or the cookie.
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Authorization", "Bearer kg_live_garbage"},
-                                              {"Cookie", "keygate_session=" + ses.secret}}),
-                     "invalid_api_key"));
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Authorization", "Bearer " + unknown_key()},
-                                              {"Cookie", "keygate_session=" + ses.secret}}),
-                     "invalid_api_key"));
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Authorization", "Bearer " + unknown_key()}, {"X-API-Key", key.secret}}),
-                     "invalid_api_key"));
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Authorization", "Bearer"}, {"Cookie", "keygate_session=" + ses.secret}}),
-                     "invalid_api_key"));
+  EXPECT_TRUE(is_401(
+      c.request("GET", "/x",
+                {{"Authorization", "Bearer kg_live_garbage"}, {"Cookie", "keygate_session=" + ses.secret}}),
+      "invalid_api_key"));
+  EXPECT_TRUE(is_401(
+      c.request("GET", "/x",
+                {{"Authorization", "Bearer " + unknown_key()}, {"Cookie", "keygate_session=" + ses.secret}}),
+      "invalid_api_key"));
+  EXPECT_TRUE(is_401(
+      c.request("GET", "/x", {{"Authorization", "Bearer " + unknown_key()}, {"X-API-Key", key.secret}}),
+      "invalid_api_key"));
+  EXPECT_TRUE(is_401(
+      c.request("GET", "/x", {{"Authorization", "Bearer"}, {"Cookie", "keygate_session=" + ses.secret}}),
+      "invalid_api_key"));
 }
 
 TEST_F(AuthExtraction, DuplicateAuthorizationIs400) {
@@ -82,11 +88,13 @@ TEST_F(AuthExtraction, QueryStringAndProxyAuthorizationAreIgnored) {
   ASSERT_TRUE(gw.started());
   http_client c(gw.port());
   for (const auto& target : {"/x?api_key=" + key.secret, "/x?access_token=" + key.secret,
-                                   "/x?key=" + key.secret + "&token=" + key.secret,
-                                   "/x?keygate_session=" + ses.secret, "/x?Authorization=Bearer%20" + key.secret})
+                             "/x?key=" + key.secret + "&token=" + key.secret,
+                             "/x?keygate_session=" + ses.secret, "/x?Authorization=Bearer%20" + key.secret})
     EXPECT_TRUE(is_401(c.request("GET", target), "missing_credentials")) << target;
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Proxy-Authorization", "Bearer " + key.secret}}), "missing_credentials"));
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Authorization", "Basic dXNlcjpwYXNz"}}), "missing_credentials"));
+  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Proxy-Authorization", "Bearer " + key.secret}}),
+                     "missing_credentials"));
+  EXPECT_TRUE(
+      is_401(c.request("GET", "/x", {{"Authorization", "Basic dXNlcjpwYXNz"}}), "missing_credentials"));
   EXPECT_EQ(up.request_count(), 0u);
   // No secret in the log (the access log records the path without its query).
   const auto log = gw.log();
@@ -107,7 +115,8 @@ TEST_F(AuthExtraction, ConfiguredHeaderAndCookieNames) {
   EXPECT_EQ(c.request("GET", "/x", {{"X-Custom-Key", key.secret}}).status(), 200);
   EXPECT_EQ(c.request("GET", "/x", {{"Cookie", "sid=" + ses.secret}}).status(), 200);
   EXPECT_TRUE(is_401(c.request("GET", "/x", {{"X-API-Key", key.secret}}), "missing_credentials"));
-  EXPECT_TRUE(is_401(c.request("GET", "/x", {{"Cookie", "keygate_session=" + ses.secret}}), "missing_credentials"));
+  EXPECT_TRUE(
+      is_401(c.request("GET", "/x", {{"Cookie", "keygate_session=" + ses.secret}}), "missing_credentials"));
   // Credentials are hidden under the configured names too.
   for (const auto& r : up.requests()) {
     EXPECT_FALSE(r.has("X-Custom-Key"));

@@ -6,9 +6,9 @@
 //
 // TODO(issue 5): with invalidation on mutation, tighten to "rejected on the first try after the
 // revocation" (and run it with the revocation through `keygate keys revoke`).
-#include "integration/support/auth_env.hpp"
-
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -16,7 +16,8 @@ namespace {
 class AuthFillRace : public auth_db_suite {};
 
 int lock_waiters(pg_session& s, const std::string& db) {
-  auto v = s.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + db + "' AND wait_event_type = 'Lock'");
+  auto v = s.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + db +
+                    "' AND wait_event_type = 'Lock'");
   return v ? std::atoi(v->c_str()) : -1;
 }
 
@@ -70,7 +71,8 @@ void run_race(const auth_store& db, bool with_redis) {
     const auto ms = std::chrono::duration_cast<millis>(sent - revoked_at).count();
     if (r.status() == 200) {
       if (refused_once) violations.push_back("200 after a refusal at +" + std::to_string(ms) + "ms");
-      if (sent >= must_refuse_from) violations.push_back("200 past the bound at +" + std::to_string(ms) + "ms");
+      if (sent >= must_refuse_from)
+        violations.push_back("200 past the bound at +" + std::to_string(ms) + "ms");
     } else if (is_401(r, "key_revoked")) {
       refused_once = true;
     } else {

@@ -98,7 +98,8 @@ TEST_F(AuthIdentity, SpoofedIdentityNeverReachesTheUpstream) {
                                          {"X-Keygate-Scopes", "read write"}});
   EXPECT_FALSE(up.requests()[1].has("X-API-Key")) << "X-API-Key forwarded with hide_credentials";
   for (const auto& rec : up.requests())
-    for (const auto& hd : rec.head.headers) EXPECT_EQ(hd.value.find(key.secret), std::string::npos) << hd.name;
+    for (const auto& hd : rec.head.headers)
+      EXPECT_EQ(hd.value.find(key.secret), std::string::npos) << hd.name;
 }
 
 TEST_F(AuthIdentity, SessionIdentityAndCookieHidden) {

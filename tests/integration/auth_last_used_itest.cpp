@@ -1,9 +1,9 @@
 // last_used_at (SPEC §6, issue 4 item 7): written asynchronously within the debounce window,
 // batched (many keys and many requests → few UPDATEs, counted with pg_stat_statements), at most
 // once per key per `last_used_debounce`, and never for a revoked key.
-#include "integration/support/auth_env.hpp"
-
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -19,8 +19,9 @@ class AuthLastUsed : public auth_db_suite {
     return cfg;
   }
   std::string last_used(const std::string& id) const {
-    return db().sql_scalar("SELECT coalesce(extract(epoch FROM last_used_at)::text, '') FROM api_keys WHERE id = '" +
-                           id + "'")
+    return db()
+        .sql_scalar("SELECT coalesce(extract(epoch FROM last_used_at)::text, '') FROM api_keys WHERE id = '" +
+                    id + "'")
         .value_or("?");
   }
   std::optional<long long> touches() const { return db().statement_calls("SET last_used_at"); }
@@ -50,7 +51,8 @@ TEST_F(AuthLastUsed, WrittenWithinTheWindowAndBatched) {
       },
       5s);
   EXPECT_TRUE(all) << "last_used_at not written";
-  RecordProperty("written_after_ms", static_cast<int>(std::chrono::duration_cast<millis>(steady::now() - used).count()));
+  RecordProperty("written_after_ms",
+                 static_cast<int>(std::chrono::duration_cast<millis>(steady::now() - used).count()));
   // 50 requests on 5 keys inside one debounce window: one UPDATE per flush, not per key or request.
   const auto n = *touches() - *before;
   EXPECT_GE(n, 1);

@@ -2,9 +2,9 @@
 // is rejected before any cache, Redis or Postgres access. 1,000 malformed keys and tokens → 1,000
 // × 401 and zero Redis commands (INFO commandstats of a private Redis) and zero Postgres
 // statements (pg_stat_statements of the test database).
-#include "integration/support/auth_env.hpp"
-
 #include <random>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -27,16 +27,36 @@ std::string malformed(std::size_t i, std::mt19937& rng) {
       ch = alphabet[(alphabet.find(ch) + 1 + rng() % 60) % 62];
       break;
     }
-    case 2: k.pop_back(); break;                                       // too short
-    case 3: k += alphabet[rng() % 62]; break;                          // too long
-    case 4: k[8 + rng() % 38] = "-_.~+/="[rng() % 7]; break;           // outside base62
-    case 5: k = "kg_prod_" + valid.substr(8); break;                   // unknown prefix
-    case 6: k = "KG_LIVE_" + valid.substr(8); break;                   // prefix is lowercase
-    case 7: k = "kg_live" + valid.substr(7 + 1); break;                // no separator
-    case 8: k = "kg_live_"; break;                                     // no body
-    case 9: k = valid.substr(0, 20) + " " + valid.substr(21); break;   // space inside
-    case 10: k = std::string(1 + rng() % 80, alphabet[rng() % 62]); break;  // junk
-    default: k = "kg_test_" + valid.substr(8); break;  // valid body, checksum computed for kg_live
+    case 2:
+      k.pop_back();
+      break;  // too short
+    case 3:
+      k += alphabet[rng() % 62];
+      break;  // too long
+    case 4:
+      k[8 + rng() % 38] = "-_.~+/="[rng() % 7];
+      break;  // outside base62
+    case 5:
+      k = "kg_prod_" + valid.substr(8);
+      break;  // unknown prefix
+    case 6:
+      k = "KG_LIVE_" + valid.substr(8);
+      break;  // prefix is lowercase
+    case 7:
+      k = "kg_live" + valid.substr(7 + 1);
+      break;  // no separator
+    case 8:
+      k = "kg_live_";
+      break;  // no body
+    case 9:
+      k = valid.substr(0, 20) + " " + valid.substr(21);
+      break;  // space inside
+    case 10:
+      k = std::string(1 + rng() % 80, alphabet[rng() % 62]);
+      break;  // junk
+    default:
+      k = "kg_test_" + valid.substr(8);
+      break;  // valid body, checksum computed for kg_live
   }
   return k;
 }
@@ -46,7 +66,8 @@ TEST_F(AuthMalformed, ThousandMalformedCredentialsCostNoRedisOrPostgres) {
   ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
   recording_upstream up;
   auto cfg = auth_gateway_config(up, db().url());
-  cfg.route("{match: {prefix: /}, upstream: app, auth: required}").cache_redis(redis.url(), unique_namespace(), "200ms");
+  cfg.route("{match: {prefix: /}, upstream: app, auth: required}")
+      .cache_redis(redis.url(), unique_namespace(), "200ms");
   // The key created below is announced by the store's change feed, whose re-read would land in
   // the counts at an unpredictable moment; this test counts request traffic only.
   cfg.postgres_settings["listen_notify"] = "false";
@@ -86,15 +107,18 @@ TEST_F(AuthMalformed, ThousandMalformedCredentialsCostNoRedisOrPostgres) {
       h = {{"X-API-Key", malformed(i, rng)}};
     }
     auto r = c->request("GET", "/m", h);
-    if (is_401(r, expected.c_str())) ++refused;
-    else if (failures.size() < 5) failures.push_back(h[0].value + " → " + r.describe());
+    if (is_401(r, expected.c_str()))
+      ++refused;
+    else if (failures.size() < 5)
+      failures.push_back(h[0].value + " → " + r.describe());
     if (!r.complete || says_close(r)) c = std::make_unique<http_client>(gw.port());
   }
-  EXPECT_EQ(refused, 1000u) << "first failures:\n" << [&] {
-    std::string s;
-    for (const auto& f : failures) s += "  " + f + "\n";
-    return s;
-  }();
+  EXPECT_EQ(refused, 1000u) << "first failures:\n"
+                            << [&] {
+                                 std::string s;
+                                 for (const auto& f : failures) s += "  " + f + "\n";
+                                 return s;
+                               }();
   EXPECT_EQ(up.request_count(), 1u);
 
   // Zero Redis commands (probes and INFO itself excluded), zero Postgres statements.

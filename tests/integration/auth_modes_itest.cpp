@@ -98,7 +98,8 @@ TEST_F(AuthModes, UniformErrorsHideTheReason) {
       {"disabled", bearer(disabled.secret)},
       {"bad session", {{"Cookie", "keygate_session=" + auth::generate_session_token()}}},
   };
-  for (const auto& [what, h] : failures) EXPECT_TRUE(is_401(c.request("GET", "/u", h), "invalid_credentials")) << what;
+  for (const auto& [what, h] : failures)
+    EXPECT_TRUE(is_401(c.request("GET", "/u", h), "invalid_credentials")) << what;
   EXPECT_EQ(c.request("GET", "/u", bearer(good.secret)).status(), 200);
 }
 

@@ -3,11 +3,11 @@
 // 200 (local cache + Postgres), none waits past the Redis deadline (+ slack), the errors are
 // counted (keygate_dependency_errors_total{dependency="redis"}, keygate_redis_breaker_open), and
 // after the restart keygate uses Redis again (entries re-filled) and drops its local cache.
-#include "integration/support/auth_env.hpp"
-
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -56,7 +56,7 @@ TEST_F(AuthRedisFaults, KilledFrozenRestartedRedisCostsRequestsNothing) {
         if (r.status() != 200 || s > std::chrono::duration<double>(deadline_plus_slack).count())
           if (traffic.failures.size() < 20)
             traffic.failures.push_back(traffic.phase + ": status " + std::to_string(r.status()) + " after " +
-                                   std::to_string(s) + "s " + r.error);
+                                       std::to_string(s) + "s " + r.error);
         if (!r.complete) c = std::make_unique<http_client>(gw.port());
         std::this_thread::sleep_for(5ms);
       }
@@ -82,14 +82,20 @@ TEST_F(AuthRedisFaults, KilledFrozenRestartedRedisCostsRequestsNothing) {
   phase("killed");
   redis.kill();
   run_for(1500ms);
-  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_dependency_errors_total", {{"dependency", "redis"}}) > 0; }, 3s))
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(gw, "keygate_dependency_errors_total", {{"dependency", "redis"}}) > 0;
+      },
+      3s))
       << metrics_text(gw);
-  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_redis_breaker_open") > 0; }, 3s)) << metrics_text(gw);
+  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_redis_breaker_open") > 0; }, 3s))
+      << metrics_text(gw);
 
   phase("restarted");
   const auto log_mark = gw.log_size();
   ASSERT_TRUE(redis.restart());
-  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_redis_breaker_open") == 0; }, 20s)) << metrics_text(gw);
+  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_redis_breaker_open") == 0; }, 20s))
+      << metrics_text(gw);
   EXPECT_TRUE(gw.wait_for_log("dropping the local credential cache", 5s, log_mark));
   resp_client rc2(redis.port());
   EXPECT_TRUE(eventually([&] { return rc2.get(redis_key(ns, 'k', keys[1].secret)).has_value(); }, 5s))
@@ -101,14 +107,16 @@ TEST_F(AuthRedisFaults, KilledFrozenRestartedRedisCostsRequestsNothing) {
   run_for(2000ms);
   phase("thawed");
   redis.thaw();
-  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_redis_breaker_open") == 0; }, 20s)) << metrics_text(gw);
+  EXPECT_TRUE(eventually([&] { return metric(gw, "keygate_redis_breaker_open") == 0; }, 20s))
+      << metrics_text(gw);
   run_for(500ms);
 
   stop = true;
   for (auto& t : clients) t.join();
   std::string all;
   for (const auto& f : traffic.failures) all += "  " + f + "\n";
-  EXPECT_TRUE(traffic.failures.empty()) << traffic.total << " requests, max " << traffic.max_seconds << "s\n" << all;
+  EXPECT_TRUE(traffic.failures.empty()) << traffic.total << " requests, max " << traffic.max_seconds << "s\n"
+                                        << all;
   RecordProperty("requests", static_cast<int>(traffic.total));
   RecordProperty("max_ms", static_cast<int>(traffic.max_seconds * 1000));
 }

@@ -4,9 +4,9 @@
 //
 // TODO(issue 5): management calls propagate to caches before they return; tighten these to
 // "refused on the first request after `keygate keys revoke` returns".
-#include "integration/support/auth_env.hpp"
-
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -15,7 +15,9 @@ class AuthRevocation : public auth_db_suite {
  protected:
   gateway_config config(const recording_upstream& up) const {
     auto cfg = auth_gateway_config(up, db().url());
-    cfg.route("{match: {prefix: /}, upstream: app, auth: required}").cache_local("ttl", "200ms").cache("positive_ttl", "1s");
+    cfg.route("{match: {prefix: /}, upstream: app, auth: required}")
+        .cache_local("ttl", "200ms")
+        .cache("positive_ttl", "1s");
     if (auto url = env("KEYGATE_TEST_REDIS_URL")) cfg.cache_redis(*url, unique_namespace(), "500ms");
     return cfg;
   }
@@ -69,7 +71,8 @@ TEST_F(AuthRevocation, RevokedKeyRefusedWithinTheBoundAndForever) {
   const auto p = poll_refusal(c, key.secret, "key_revoked", revoked, bound + slack);
   EXPECT_TRUE(p.refused);
   EXPECT_TRUE(p.violations.empty()) << join(p.violations);
-  EXPECT_EQ(c.request("GET", "/other", bearer(other.secret)).status(), 200) << "revocation spilled to another key";
+  EXPECT_EQ(c.request("GET", "/other", bearer(other.secret)).status(), 200)
+      << "revocation spilled to another key";
 }
 
 TEST_F(AuthRevocation, DisabledKeyRefusedWithinTheBoundThenEnabledAgain) {
@@ -85,7 +88,8 @@ TEST_F(AuthRevocation, DisabledKeyRefusedWithinTheBoundThenEnabledAgain) {
   EXPECT_TRUE(p.refused);
   EXPECT_TRUE(p.violations.empty()) << join(p.violations);
   ASSERT_TRUE(db().keys("enable", key.id));
-  EXPECT_TRUE(eventually([&] { return c.request("GET", "/again", bearer(key.secret)).status() == 200; }, bound + slack));
+  EXPECT_TRUE(eventually([&] { return c.request("GET", "/again", bearer(key.secret)).status() == 200; },
+                         bound + slack));
 }
 
 TEST_F(AuthRevocation, RevokedSessionRefusedWithinTheBound) {

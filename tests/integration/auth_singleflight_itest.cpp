@@ -3,9 +3,9 @@
 // another session) until all 50 have missed the local cache, then released: exactly one
 // find_key_by_hash execution (pg_stat_statements of the test database) and one Redis GET
 // (commandstats of a private Redis), and 50 × 200.
-#include "integration/support/auth_env.hpp"
-
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -21,7 +21,8 @@ TEST_F(AuthSingleflight, FiftyConcurrentFirstRequestsCauseOnePostgresQuery) {
   auto cfg = auth_gateway_config(up, db().url());
   cfg.workers = 2;
   cfg.store_postgres(db().url(), {{"pool_size", "4"}, {"query_timeout", "20s"}});
-  cfg.route("{match: {prefix: /}, upstream: app, auth: required}").cache_redis(redis.url(), unique_namespace(), "1s");
+  cfg.route("{match: {prefix: /}, upstream: app, auth: required}")
+      .cache_redis(redis.url(), unique_namespace(), "1s");
   gateway gw(cfg);
   ASSERT_TRUE(gw.started());
 
@@ -41,7 +42,8 @@ TEST_F(AuthSingleflight, FiftyConcurrentFirstRequestsCauseOnePostgresQuery) {
   std::vector<int> status(n, 0);
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] { status[i] = clients[i]->request("GET", "/sf", bearer(key.secret), {}, 30s).status(); });
+    threads.emplace_back(
+        [&, i] { status[i] = clients[i]->request("GET", "/sf", bearer(key.secret), {}, 30s).status(); });
 
   const bool all_missed = eventually(
       [&] {
@@ -65,8 +67,10 @@ TEST_F(AuthSingleflight, FiftyConcurrentFirstRequestsCauseOnePostgresQuery) {
   int ok = 0;
   for (int s : status) ok += s == 200;
   EXPECT_EQ(ok, n);
-  EXPECT_EQ(*db().key_lookups() - *pg_before, 1) << "Postgres lookups for one hash under 50 concurrent misses";
-  EXPECT_EQ(rc.commandstats()["get"] - gets_before, 1) << "Redis reads for one hash under 50 concurrent misses";
+  EXPECT_EQ(*db().key_lookups() - *pg_before, 1)
+      << "Postgres lookups for one hash under 50 concurrent misses";
+  EXPECT_EQ(rc.commandstats()["get"] - gets_before, 1)
+      << "Redis reads for one hash under 50 concurrent misses";
   const auto m = metrics_text(gw);
   EXPECT_EQ(metric_sum(m, "keygate_cache_lookups_total", {{"tier", "postgres"}, {"outcome", "hit"}}), 1) << m;
 }

@@ -3,9 +3,9 @@
 // auth_unavailable with Retry-After — never 200, also not for an unknown key — a dependency
 // error is never cached as "invalid", and keygate recovers without a restart. With
 // `on_store_unavailable: serve_cached` expired cache entries are served up to max_stale.
-#include "integration/support/auth_env.hpp"
-
 #include <thread>
+
+#include "integration/support/auth_env.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -24,11 +24,13 @@ struct outage_env {
 ::testing::AssertionResult is_503(const response& r) {
   auto base = is_json_error(r, 503, {"auth_unavailable"});
   if (!base) return base;
-  if (!r.header("Retry-After")) return ::testing::AssertionFailure() << "503 without Retry-After: " << r.describe();
+  if (!r.header("Retry-After"))
+    return ::testing::AssertionFailure() << "503 without Retry-After: " << r.describe();
   return ::testing::AssertionSuccess();
 }
 
-gateway_config outage_config(const recording_upstream& up, const auth_store& db, const std::string& local_ttl) {
+gateway_config outage_config(const recording_upstream& up, const auth_store& db,
+                             const std::string& local_ttl) {
   auto cfg = auth_gateway_config(up, db.url());
   cfg.store_postgres(db.url(), {{"pool_size", "2"}, {"query_timeout", "500ms"}});
   cfg.route("{match: {prefix: /}, upstream: app, auth: required}").cache_local("ttl", local_ttl);
@@ -67,13 +69,15 @@ TEST(AuthStoreOutage, StoppedPostgresCachedOkUncached503RecoversWithoutRestart) 
   }
   const auto m = metrics_text(gw);
   EXPECT_GE(metric_sum(m, "keygate_auth_fail_closed_total"), 9) << m;
-  EXPECT_GE(metric_sum(m, "keygate_cache_lookups_total", {{"tier", "postgres"}, {"outcome", "error"}}), 1) << m;
+  EXPECT_GE(metric_sum(m, "keygate_cache_lookups_total", {{"tier", "postgres"}, {"outcome", "error"}}), 1)
+      << m;
   // Only the cached key (warm-up + 3) reached the upstream.
   EXPECT_EQ(up.request_count(), 4u);
 
   ASSERT_TRUE(svc.pg.start_server()) << "pg_ctl start failed";
   // The failures were not cached as "invalid": the keys work once Postgres is back.
-  EXPECT_TRUE(eventually([&] { return c.request("GET", "/back", bearer(uncached.secret)).status() == 200; }, 20s));
+  EXPECT_TRUE(
+      eventually([&] { return c.request("GET", "/back", bearer(uncached.secret)).status() == 200; }, 20s));
   EXPECT_EQ(c.request("GET", "/back", {{"Cookie", "keygate_session=" + ses.secret}}).status(), 200);
   EXPECT_TRUE(is_401(c.request("GET", "/back", bearer(unknown)), "invalid_api_key"));
   EXPECT_TRUE(gw.running());
@@ -83,14 +87,16 @@ TEST(AuthStoreOutage, StoppedPostgresCachedOkUncached503RecoversWithoutRestart) 
 // well-formed credential with 503 (never 200, never a cached "invalid"), and malformed ones with 401.
 TEST(AuthStoreOutage, UnreachableFromTheStart) {
   recording_upstream up;
-  auto cfg = auth_gateway_config(up, "postgresql://keygate@127.0.0.1:" + std::to_string(free_port()) + "/none");
+  auto cfg =
+      auth_gateway_config(up, "postgresql://keygate@127.0.0.1:" + std::to_string(free_port()) + "/none");
   cfg.route("{match: {prefix: /}, upstream: app, auth: required}");
   gateway gw(cfg);
   ASSERT_TRUE(gw.started());
   http_client c(gw.port());
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(is_503(c.request("GET", "/x", bearer(unknown_key()))));
-    EXPECT_TRUE(is_503(c.request("GET", "/x", {{"Cookie", "keygate_session=" + auth::generate_session_token()}})));
+    EXPECT_TRUE(
+        is_503(c.request("GET", "/x", {{"Cookie", "keygate_session=" + auth::generate_session_token()}})));
   }
   EXPECT_TRUE(is_401(c.request("GET", "/x", bearer("kg_live_bad")), "invalid_api_key"));
   EXPECT_EQ(up.request_count(), 0u);
@@ -104,7 +110,8 @@ TEST(AuthStoreOutage, UnreachableFromTheStart) {
 // result="auth_unavailable" sample).
 TEST(AuthStoreOutage, DecisionMetricUsesTheResponseCode) {
   recording_upstream up;
-  auto cfg = auth_gateway_config(up, "postgresql://keygate@127.0.0.1:" + std::to_string(free_port()) + "/none");
+  auto cfg =
+      auth_gateway_config(up, "postgresql://keygate@127.0.0.1:" + std::to_string(free_port()) + "/none");
   cfg.route("{match: {prefix: /}, upstream: app, auth: required}");
   gateway gw(cfg);
   ASSERT_TRUE(gw.started());
@@ -141,7 +148,8 @@ TEST(AuthStoreOutage, FrozenPostgresAnswers503WithinTheQueryDeadline) {
   EXPECT_EQ(c.request("GET", "/cached", bearer(cached.secret)).status(), 200);
   EXPECT_LT(seconds_since(start), 1.0) << "a cached key waited for the frozen store";
   svc.pg.thaw();
-  EXPECT_TRUE(eventually([&] { return c.request("GET", "/back", bearer(uncached.secret)).status() == 200; }, 20s));
+  EXPECT_TRUE(
+      eventually([&] { return c.request("GET", "/back", bearer(uncached.secret)).status() == 200; }, 20s));
 }
 
 TEST(AuthStoreOutage, ServeCachedHonoursMaxStaleAndDenyDoesNot) {
@@ -180,8 +188,10 @@ TEST(AuthStoreOutage, ServeCachedHonoursMaxStaleAndDenyDoesNot) {
   EXPECT_TRUE(is_503(cs.request("GET", "/too-stale", bearer(key.secret))));
 
   ASSERT_TRUE(svc.pg.start_server());
-  EXPECT_TRUE(eventually([&] { return cs.request("GET", "/back", bearer(key.secret)).status() == 200; }, 20s));
-  EXPECT_TRUE(eventually([&] { return cd.request("GET", "/back", bearer(key.secret)).status() == 200; }, 20s));
+  EXPECT_TRUE(
+      eventually([&] { return cs.request("GET", "/back", bearer(key.secret)).status() == 200; }, 20s));
+  EXPECT_TRUE(
+      eventually([&] { return cd.request("GET", "/back", bearer(key.secret)).status() == 200; }, 20s));
 }
 
 }  // namespace

@@ -95,7 +95,8 @@ TEST_F(CliSqlite, TenantsUsersKeysAndImport) {
   // 10,000 lines in one transaction, in seconds.
   std::string lines = "# imported\n";
   for (int i = 0; i < 10000; ++i)
-    lines += auth::sha256_hex_string("consumer-" + std::to_string(i)) + " consumer-" + std::to_string(i) + "\n";
+    lines +=
+        auth::sha256_hex_string("consumer-" + std::to_string(i)) + " consumer-" + std::to_string(i) + "\n";
   const auto big = dir_.write("big.map", lines);
   const auto t0 = std::chrono::steady_clock::now();
   auto imp = kg({"keys", "import", "--file", big, "--tenant", "acme", "--user", "alice", "--prefix", "wm"});
@@ -105,8 +106,8 @@ TEST_F(CliSqlite, TenantsUsersKeysAndImport) {
   EXPECT_LT(took, 10s);
 
   // A hash already present aborts a whole new file, naming its line; nothing is written.
-  const auto dup = dir_.write("dup.map", std::string(64, 'e') + " fresh\n" +
-                                             auth::sha256_hex_string("consumer-7") + " again\n");
+  const auto dup = dir_.write(
+      "dup.map", std::string(64, 'e') + " fresh\n" + auth::sha256_hex_string("consumer-7") + " again\n");
   auto d = kg({"keys", "import", "--file", dup, "--tenant", "acme", "--user", "alice", "--prefix", "wm"});
   EXPECT_EQ(d.exit_code, 1);
   EXPECT_NE(d.err.find("line 2"), std::string::npos) << d.err;
@@ -130,8 +131,8 @@ TEST_F(CliSqlite, TenantsUsersKeysAndImport) {
 TEST_F(CliSqlite, UnusablePathExitsTwoWithOneLine) {
   temp_dir other;
   const auto cfg = sqlite_config(other, "/nonexistent-dir/keygate.db");
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"migrate", "--config", cfg}, {"tenants", "list", "--config", cfg}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"migrate", "--config", cfg},
+                                                                {"tenants", "list", "--config", cfg}}) {
     auto r = run_keygate(args);
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

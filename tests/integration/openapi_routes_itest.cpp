@@ -28,11 +28,13 @@ TEST(OpenApi, EveryListedRouteExists) {
       for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       http_client client(gw.internal_port());
       const auto target = concrete(path.first.Scalar());
-      const auto res = client.request(method, target, {{"Host", "internal"}, {"Content-Type", "application/json"}},
-                                      method == "POST" ? "{}" : "");
+      const auto res =
+          client.request(method, target, {{"Host", "internal"}, {"Content-Type", "application/json"}},
+                         method == "POST" ? "{}" : "");
       ASSERT_TRUE(res.complete) << method << " " << target << ": " << res.error;
       const auto body = res.json();
-      const bool fallback = res.status() == 404 && body.is_object() && body.value("message", "") == "no such endpoint";
+      const bool fallback =
+          res.status() == 404 && body.is_object() && body.value("message", "") == "no such endpoint";
       EXPECT_FALSE(fallback) << method << " " << target << " is listed in docs/openapi.yaml but not served";
       EXPECT_EQ(res.header("X-Content-Type-Options").value_or(""), "nosniff") << target;
       ++checked;

@@ -45,8 +45,8 @@ TEST_P(Bodies, RequestAndResponseBodiesArriveIntact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ProxyBodies, Bodies,
-                         ::testing::Values(body_case{"GET", 0}, body_case{"GET", 16 * 1024}, body_case{"POST", 0},
-                                           body_case{"POST", 16 * 1024}),
+                         ::testing::Values(body_case{"GET", 0}, body_case{"GET", 16 * 1024},
+                                           body_case{"POST", 0}, body_case{"POST", 16 * 1024}),
                          [](const ::testing::TestParamInfo<body_case>& i) {
                            return i.param.method + "_" + std::to_string(i.param.size);
                          });
@@ -112,7 +112,8 @@ TEST(ProxyChunked, ExpectContinueWithinLimitsIsForwarded) {
   gateway gw(single_route_config(up));
   ASSERT_TRUE(gw.started());
   http_client c(gw.port());
-  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: gw.test\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /upload HTTP/1.1\r\nHost: gw.test\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
   auto r = c.read_response("POST", 2s);
   if (r.status() == 100) {
     ASSERT_TRUE(c.send("hello"));
@@ -139,12 +140,13 @@ constexpr long rss_budget_kib = 32 * 1024;
 
 class rss_sampler {
  public:
-  explicit rss_sampler(const gateway& gw) : gw_(gw), t_([this] {
-    while (!stop_) {
-      if (auto kib = gw_.rss_kib()) max_ = std::max(max_.load(), *kib);
-      std::this_thread::sleep_for(10ms);
-    }
-  }) {}
+  explicit rss_sampler(const gateway& gw)
+      : gw_(gw), t_([this] {
+          while (!stop_) {
+            if (auto kib = gw_.rss_kib()) max_ = std::max(max_.load(), *kib);
+            std::this_thread::sleep_for(10ms);
+          }
+        }) {}
   ~rss_sampler() { finish(); }
   long finish() {
     stop_ = true;
@@ -216,7 +218,8 @@ TEST(ProxyHeavy, Upload50MiBStreamsWithBoundedMemory) {
 
   http_client c(gw.port());
   rss_sampler sampler(gw);
-  ASSERT_TRUE(c.send("POST /sink HTTP/1.1\r\nHost: gw.test\r\nContent-Length: " + std::to_string(heavy_size) + "\r\n\r\n"));
+  ASSERT_TRUE(c.send("POST /sink HTTP/1.1\r\nHost: gw.test\r\nContent-Length: " + std::to_string(heavy_size) +
+                     "\r\n\r\n"));
   constexpr std::size_t piece = 256 * 1024;
   for (std::uint64_t off = 0; off < heavy_size; off += piece)
     ASSERT_TRUE(c.connection().send_all(pattern(off, piece), 30s)) << "upload stalled at " << off;

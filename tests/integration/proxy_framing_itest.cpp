@@ -34,29 +34,41 @@ namespace {
 enum class phase { head, body };
 
 struct framing_case {
-  framing_case(std::string n, std::string r, int s, std::string e, phase w = phase::head, int ok = 0, int alt = 0,
-               std::string alt_e = {})
-      : name(std::move(n)), raw(std::move(r)), status(s), error(std::move(e)), when(w), ok_before(ok), alt_status(alt),
+  framing_case(std::string n, std::string r, int s, std::string e, phase w = phase::head, int ok = 0,
+               int alt = 0, std::string alt_e = {})
+      : name(std::move(n)),
+        raw(std::move(r)),
+        status(s),
+        error(std::move(e)),
+        when(w),
+        ok_before(ok),
+        alt_status(alt),
         alt_error(std::move(alt_e)) {}
   std::string name;
   std::string raw;
   int status;
   std::string error;
   phase when = phase::head;
-  int ok_before = 0;  // valid pipelined requests before the bad one (each must get a 200)
+  int ok_before = 0;   // valid pipelined requests before the bad one (each must get a 200)
   int alt_status = 0;  // another acceptable status (with alt_error), 0 = none
   std::string alt_error;
 };
 
-std::ostream& operator<<(std::ostream& os, const framing_case& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const framing_case& c) {
+  return os << c.name;
+}
 
 const std::string H = "Host: gw.test\r\n";
 
-std::string get(const std::string& fields) { return "GET / HTTP/1.1\r\n" + H + fields + "\r\n"; }
+std::string get(const std::string& fields) {
+  return "GET / HTTP/1.1\r\n" + H + fields + "\r\n";
+}
 std::string post(const std::string& fields, const std::string& body) {
   return "POST /upload HTTP/1.1\r\n" + H + fields + "\r\n" + body;
 }
-std::string chunked_post(const std::string& body) { return post("Transfer-Encoding: chunked\r\n", body); }
+std::string chunked_post(const std::string& body) {
+  return post("Transfer-Encoding: chunked\r\n", body);
+}
 
 std::string many_headers(int n) {
   std::string out;
@@ -66,7 +78,8 @@ std::string many_headers(int n) {
 
 std::string big_chunked_body(std::size_t total, std::size_t piece) {
   std::string out;
-  for (std::size_t off = 0; off < total; off += piece) out += chunk(pattern(off, std::min(piece, total - off)));
+  for (std::size_t off = 0; off < total; off += piece)
+    out += chunk(pattern(off, std::min(piece, total - off)));
   return out + "0\r\n\r\n";
 }
 
@@ -75,27 +88,35 @@ std::vector<framing_case> cases() {
   const std::string valid_get = "GET /first HTTP/1.1\r\n" + H + "\r\n";
   std::vector<framing_case> c = {
       // --- Content-Length + Transfer-Encoding --------------------------------------------------
-      {"cl_then_te", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400, "bad_request"},
-      {"te_then_cl", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400, "bad_request"},
+      {"cl_then_te", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400,
+       "bad_request"},
+      {"te_then_cl", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400,
+       "bad_request"},
       {"cl_te_smuggled_get",
-       post("Content-Length: 44\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: gw.test\r\n\r\n"),
+       post("Content-Length: 44\r\nTransfer-Encoding: chunked\r\n",
+            "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: gw.test\r\n\r\n"),
        400, "bad_request"},
-      {"te_cl_lowercase_names", post("transfer-encoding: chunked\r\ncontent-length: 3\r\n", "0\r\n\r\n"), 400, "bad_request"},
-      {"te_gzip_with_cl", post("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n", "hello"), 400, "bad_request"},
+      {"te_cl_lowercase_names", post("transfer-encoding: chunked\r\ncontent-length: 3\r\n", "0\r\n\r\n"), 400,
+       "bad_request"},
+      {"te_gzip_with_cl", post("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n", "hello"), 400,
+       "bad_request"},
       // --- Transfer-Encoding values ------------------------------------------------------------
       {"te_gzip_only", post("Transfer-Encoding: gzip\r\n", "hello"), 400, "bad_request"},
       {"te_chunked_then_gzip", post("Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n"), 400, "bad_request"},
       {"te_gzip_then_chunked", post("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"), 400, "bad_request"},
-      {"te_two_fields", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400, "bad_request"},
+      {"te_two_fields", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"),
+       400, "bad_request"},
       {"te_empty_value", post("Transfer-Encoding: \r\n", "0\r\n\r\n"), 400, "bad_request"},
       {"te_vertical_tab", post("Transfer-Encoding: chunked\x0b\r\n", "0\r\n\r\n"), 400, "bad_request"},
       {"te_space_before_colon", post("Transfer-Encoding : chunked\r\n", "0\r\n\r\n"), 400, "bad_request"},
       {"te_xchunked", post("Transfer-Encoding: xchunked\r\n", "0\r\n\r\n"), 501, "not_implemented"},
       {"te_unknown_coding", post("Transfer-Encoding: foo\r\n", "0\r\n\r\n"), 501, "not_implemented"},
-      {"te_on_http10", "POST /upload HTTP/1.0\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "bad_request"},
+      {"te_on_http10", "POST /upload HTTP/1.0\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+       "bad_request"},
       // --- Content-Length values ---------------------------------------------------------------
       {"cl_duplicate_same", post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello"), 400, "bad_request"},
-      {"cl_duplicate_different", post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"), 400, "bad_request"},
+      {"cl_duplicate_different", post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"), 400,
+       "bad_request"},
       {"cl_list", post("Content-Length: 5, 5\r\n", "hello"), 400, "bad_request"},
       {"cl_plus_sign", post("Content-Length: +5\r\n", "hello"), 400, "bad_request"},
       {"cl_negative", post("Content-Length: -5\r\n", "hello"), 400, "bad_request"},
@@ -107,7 +128,8 @@ std::vector<framing_case> cases() {
       // --- obs-fold, bare CR / LF --------------------------------------------------------------
       {"obs_fold_space", get("X-A: a\r\n b\r\n"), 400, "bad_request"},
       {"obs_fold_tab", get("X-A: a\r\n\tb\r\n"), 400, "bad_request"},
-      {"obs_fold_hides_te", post("X-A: a\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "hello"), 400, "bad_request"},
+      {"obs_fold_hides_te", post("X-A: a\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "hello"),
+       400, "bad_request"},
       {"space_before_first_field", "GET / HTTP/1.1\r\n X-A: b\r\n" + H + "\r\n", 400, "bad_request"},
       {"bare_lf_everywhere", "GET / HTTP/1.1\nHost: gw.test\n\n", 400, "bad_request"},
       {"bare_lf_one_field", "GET / HTTP/1.1\r\n" + H + "X-A: b\nX-B: c\r\n\r\n", 400, "bad_request"},
@@ -118,7 +140,10 @@ std::vector<framing_case> cases() {
       {"nul_in_name", get("X-\0A: b\r\n"s), 400, "bad_request"},
       {"ctl_0x01_in_value", get("X-A: a\x01z\r\n"), 400, "bad_request"},
       {"del_in_value", get("X-A: a\x7fz\r\n"), 400, "bad_request"},
-      {"esc_in_name", get("X-\x1b" "A: b\r\n"), 400, "bad_request"},
+      {"esc_in_name",
+       get("X-\x1b"
+           "A: b\r\n"),
+       400, "bad_request"},
       // --- field names -------------------------------------------------------------------------
       {"empty_field_name", get(": x\r\n"), 400, "bad_request"},
       {"space_before_colon", get("X-A : b\r\n"), 400, "bad_request"},
@@ -131,7 +156,8 @@ std::vector<framing_case> cases() {
       {"duplicate_host_same", get("Host: gw.test\r\n"), 400, "bad_request"},
       {"duplicate_host_different", get("Host: other.test\r\n"), 400, "bad_request"},
       {"host_with_space", "GET / HTTP/1.1\r\nHost: gw test\r\n\r\n", 400, "bad_request"},
-      {"absolute_form_conflicting_host", "GET http://other.test/x HTTP/1.1\r\n" + H + "\r\n", 400, "bad_request"},
+      {"absolute_form_conflicting_host", "GET http://other.test/x HTTP/1.1\r\n" + H + "\r\n", 400,
+       "bad_request"},
       // --- request line ------------------------------------------------------------------------
       {"method_invalid_char", "G@T / HTTP/1.1\r\n" + H + "\r\n", 400, "bad_request"},
       {"method_empty", " / HTTP/1.1\r\n" + H + "\r\n", 400, "bad_request"},
@@ -144,10 +170,12 @@ std::vector<framing_case> cases() {
       {"version_lowercase", "GET / http/1.1\r\n" + H + "\r\n", 400, "bad_request"},
       {"version_missing", "GET /\r\n" + H + "\r\n", 400, "bad_request"},
       // --- size limits -------------------------------------------------------------------------
-      {"request_line_too_long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + H + "\r\n", 414, "uri_too_long"},
+      {"request_line_too_long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + H + "\r\n", 414,
+       "uri_too_long"},
       {"field_too_long", get("X-Long: " + std::string(9000, 'a') + "\r\n"), 431, "headers_too_large"},
       {"fields_total_too_large",
-       get("X-A: " + std::string(7000, 'a') + "\r\nX-B: " + std::string(7000, 'b') + "\r\nX-C: " + std::string(7000, 'c') + "\r\n"),
+       get("X-A: " + std::string(7000, 'a') + "\r\nX-B: " + std::string(7000, 'b') +
+           "\r\nX-C: " + std::string(7000, 'c') + "\r\n"),
        431, "headers_too_large"},
       {"too_many_fields_101", get(many_headers(100)), 431, "headers_too_large"},  // Host + 100 = 101
       {"body_too_large_by_cl", post("Content-Length: 2097152\r\n", ""), 413, "body_too_large"},
@@ -157,20 +185,23 @@ std::vector<framing_case> cases() {
       {"chunk_size_not_hex", chunked_post("zz\r\nhello\r\n0\r\n\r\n"), 400, "bad_request", phase::body},
       {"chunk_size_0x_prefix", chunked_post("0x5\r\nhello\r\n0\r\n\r\n"), 400, "bad_request", phase::body},
       {"chunk_size_negative", chunked_post("-5\r\nhello\r\n0\r\n\r\n"), 400, "bad_request", phase::body},
-      {"chunk_size_overflow", chunked_post("fffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"), 400, "bad_request", phase::body, 0,
-       413, "body_too_large"},
+      {"chunk_size_overflow", chunked_post("fffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"), 400, "bad_request",
+       phase::body, 0, 413, "body_too_large"},
       {"chunk_data_without_crlf", chunked_post("5\r\nhelloXX0\r\n\r\n"), 400, "bad_request", phase::body},
-      {"chunk_extension_20k", chunked_post("5;" + std::string(20000, 'e') + "\r\nhello\r\n0\r\n\r\n"), 400, "bad_request",
-       phase::body},
+      {"chunk_extension_20k", chunked_post("5;" + std::string(20000, 'e') + "\r\nhello\r\n0\r\n\r\n"), 400,
+       "bad_request", phase::body},
       {"chunk_lines_bare_lf", chunked_post("5\nhello\n0\n\n"), 400, "bad_request", phase::body},
       // --- pipelined smuggling -----------------------------------------------------------------
       {"rejected_then_valid_same_packet",
-       post("Content-Length: 1\r\nContent-Length: 2\r\n", "") + "GET /smuggled HTTP/1.1\r\n" + H + "\r\n", 400, "bad_request"},
-      {"cl0_get_then_garbage", "GET /first HTTP/1.1\r\n" + H + "Content-Length: 0\r\n\r\nGARBAGE\r\n\r\n", 400, "bad_request",
-       phase::head, 1},
-      {"valid_then_cl_te", valid_get + post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400,
+       post("Content-Length: 1\r\nContent-Length: 2\r\n", "") + "GET /smuggled HTTP/1.1\r\n" + H + "\r\n",
+       400, "bad_request"},
+      {"cl0_get_then_garbage", "GET /first HTTP/1.1\r\n" + H + "Content-Length: 0\r\n\r\nGARBAGE\r\n\r\n",
+       400, "bad_request", phase::head, 1},
+      {"valid_then_cl_te",
+       valid_get + post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400,
        "bad_request", phase::head, 1},
-      {"valid_then_bare_lf", valid_get + "GET /second HTTP/1.1\nHost: gw.test\n\n", 400, "bad_request", phase::head, 1},
+      {"valid_then_bare_lf", valid_get + "GET /second HTTP/1.1\nHost: gw.test\n\n", 400, "bad_request",
+       phase::head, 1},
   };
   return c;
 }
@@ -214,9 +245,11 @@ TEST_P(Framing, RejectedClosedAndNeverForwarded) {
 
   // Give a (wrongly) forwarded request time to arrive before asserting it did not.
   std::this_thread::sleep_for(150ms);
-  EXPECT_EQ(up.request_count(), static_cast<std::size_t>(tc.ok_before)) << "the upstream saw a complete bad request";
+  EXPECT_EQ(up.request_count(), static_cast<std::size_t>(tc.ok_before))
+      << "the upstream saw a complete bad request";
   if (tc.when == phase::head) {
-    EXPECT_EQ(up.heads_received(), static_cast<std::size_t>(tc.ok_before)) << "the upstream saw the rejected head";
+    EXPECT_EQ(up.heads_received(), static_cast<std::size_t>(tc.ok_before))
+        << "the upstream saw the rejected head";
     if (tc.ok_before == 0) {
       EXPECT_EQ(up.bytes_received(), 0u) << "the upstream received bytes of a rejected request";
     }
@@ -227,7 +260,9 @@ TEST_P(Framing, RejectedClosedAndNeverForwarded) {
 INSTANTIATE_TEST_SUITE_P(ProxyFraming, Framing, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<framing_case>& i) { return i.param.name; });
 
-TEST(ProxyFramingTable, HasAtLeastFortyCases) { EXPECT_GE(cases().size(), 40u); }
+TEST(ProxyFramingTable, HasAtLeastFortyCases) {
+  EXPECT_GE(cases().size(), 40u);
+}
 
 // `Expect: 100-continue` with a Content-Length over max_body_bytes: the final 413 comes first,
 // never a 100 Continue, and nothing goes upstream.
@@ -248,25 +283,34 @@ TEST(ProxyFramingExpect, OversizedExpectContinueGets413Without100) {
 // The other side of strictness: edge cases that are valid HTTP/1.1 must still be proxied, with
 // the body the client meant.
 struct accepted_case {
-  accepted_case(std::string n, std::string r, std::string b) : name(std::move(n)), raw(std::move(r)), body(std::move(b)) {}
+  accepted_case(std::string n, std::string r, std::string b)
+      : name(std::move(n)), raw(std::move(r)), body(std::move(b)) {}
   std::string name;
   std::string raw;
   std::string body;  // what the upstream must receive
   std::string target = "/upload";
 };
-std::ostream& operator<<(std::ostream& os, const accepted_case& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const accepted_case& c) {
+  return os << c.name;
+}
 
 std::vector<accepted_case> accepted_cases() {
   const std::string inner = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
   return {
-      {"te_chunked_capitalised", post("Transfer-Encoding: Chunked\r\n", chunk("hello") + "0\r\n\r\n"), "hello"},
-      {"te_chunked_uppercase_ows", post("Transfer-Encoding:   CHUNKED  \r\n", chunk("hi") + "0\r\n\r\n"), "hi"},
-      {"short_chunk_extension", post("Transfer-Encoding: chunked\r\n", "5;name=value\r\nhello\r\n0\r\n\r\n"), "hello"},
-      {"chunked_trailer", post("Transfer-Encoding: chunked\r\n", "3\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n"), "abc"},
+      {"te_chunked_capitalised", post("Transfer-Encoding: Chunked\r\n", chunk("hello") + "0\r\n\r\n"),
+       "hello"},
+      {"te_chunked_uppercase_ows", post("Transfer-Encoding:   CHUNKED  \r\n", chunk("hi") + "0\r\n\r\n"),
+       "hi"},
+      {"short_chunk_extension", post("Transfer-Encoding: chunked\r\n", "5;name=value\r\nhello\r\n0\r\n\r\n"),
+       "hello"},
+      {"chunked_trailer", post("Transfer-Encoding: chunked\r\n", "3\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n"),
+       "abc"},
       {"cl_with_ows", post("Content-Length:    5   \r\n", "hello"), "hello"},
       // A body that looks like a request is just a body: one request upstream, never two.
-      {"body_looks_like_request", post("Content-Length: " + std::to_string(inner.size()) + "\r\n", inner), inner},
-      {"absolute_form_matching_host", "POST http://gw.test/upload HTTP/1.1\r\n" + H + "Content-Length: 2\r\n\r\nok", "ok"},
+      {"body_looks_like_request", post("Content-Length: " + std::to_string(inner.size()) + "\r\n", inner),
+       inner},
+      {"absolute_form_matching_host",
+       "POST http://gw.test/upload HTTP/1.1\r\n" + H + "Content-Length: 2\r\n\r\nok", "ok"},
   };
 }
 

@@ -27,12 +27,13 @@ std::string dump(const recorded_request& r) {
 
 TEST(ProxyHeaders, HopByHopHeadersAreRemovedBothWays) {
   recording_upstream up([](upstream_exchange& x) {
-    x.respond(200, {{"Connection", "X-Resp-Hop"},
-                    {"X-Resp-Hop", "1"},
-                    {"Keep-Alive", "timeout=99"},
-                    {"Proxy-Connection", "keep-alive"},
-                    {"Upgrade", "foo/1"},
-                    {"X-Resp-Kept", "yes"}},
+    x.respond(200,
+              {{"Connection", "X-Resp-Hop"},
+               {"X-Resp-Hop", "1"},
+               {"Keep-Alive", "timeout=99"},
+               {"Proxy-Connection", "keep-alive"},
+               {"Upgrade", "foo/1"},
+               {"X-Resp-Kept", "yes"}},
               "ok");
   });
   gateway gw(single_route_config(up));
@@ -97,7 +98,8 @@ TEST(ProxyHeaders, ForwardedForAppendsToTrustedProxyChain) {
   auto req = proxied(gw, up, {{"X-Forwarded-For", "1.2.3.4"}});
   EXPECT_EQ(req.headers("X-Forwarded-For"), (std::vector<std::string>{"1.2.3.4, 127.0.0.1"})) << dump(req);
   req = proxied(gw, up, {{"X-Forwarded-For", "1.1.1.1"}, {"X-Forwarded-For", "2.2.2.2"}});
-  EXPECT_EQ(req.headers("X-Forwarded-For"), (std::vector<std::string>{"1.1.1.1, 2.2.2.2, 127.0.0.1"})) << dump(req);
+  EXPECT_EQ(req.headers("X-Forwarded-For"), (std::vector<std::string>{"1.1.1.1, 2.2.2.2, 127.0.0.1"}))
+      << dump(req);
   req = proxied(gw, up, {});
   EXPECT_EQ(req.headers("X-Forwarded-For"), (std::vector<std::string>{"127.0.0.1"})) << dump(req);
 }
@@ -153,8 +155,9 @@ TEST(ProxyHeaders, TraceparentPassedThroughOrStarted) {
   ASSERT_EQ(tp.size(), 1u) << dump(req);
   EXPECT_TRUE(is_valid_traceparent(tp[0])) << tp[0];
 
-  for (const std::string& bad : {std::string("garbage"), std::string("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
-                                std::string("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01")}) {
+  for (const std::string& bad :
+       {std::string("garbage"), std::string("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+        std::string("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01")}) {
     req = proxied(gw, up, {{"traceparent", bad}});
     tp = req.headers("traceparent");
     ASSERT_EQ(tp.size(), 1u) << dump(req);
@@ -206,7 +209,8 @@ TEST(ProxyHeaders, SpoofedIdentityHeadersNeverReachTheUpstream) {
                             {"Connection", "X-Keygate-Scopes"},
                             {"X-Keygate-Scopes", "admin"}});
   for (const auto& h : req.head.headers)
-    EXPECT_NE(lower(h.name).rfind("x-keygate-", 0), 0u) << h.name << ": " << h.value << " reached the upstream";
+    EXPECT_NE(lower(h.name).rfind("x-keygate-", 0), 0u)
+        << h.name << ": " << h.value << " reached the upstream";
 }
 
 }  // namespace

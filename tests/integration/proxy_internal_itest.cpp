@@ -42,10 +42,12 @@ TEST(ProxyInternal, MetricsCountRequestsLatencyConnectionsAndRejections) {
 
   // Counters move right after the response is written: poll briefly instead of racing them.
   auto m = internal_get(gw, "/metrics");
-  eventually([&] {
-    m = internal_get(gw, "/metrics");
-    return metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}) >= 1;
-  }, std::chrono::seconds(2));
+  eventually(
+      [&] {
+        m = internal_get(gw, "/metrics");
+        return metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}) >= 1;
+      },
+      std::chrono::seconds(2));
   ASSERT_EQ(m.status(), 200) << m.describe();
   EXPECT_EQ(m.header("Content-Type").value_or("").rfind("text/plain", 0), 0u) << m.describe();
   const double ok_before = metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}});
@@ -54,28 +56,34 @@ TEST(ProxyInternal, MetricsCountRequestsLatencyConnectionsAndRejections) {
   EXPECT_TRUE(has_metric(m.body, "keygate_active_connections")) << m.body;
   // the request counter carries a route label
   EXPECT_NE(m.body.find("keygate_requests_total{"), std::string::npos);
-  EXPECT_GE(metric_sum(m.body, "keygate_active_connections"), 1) << "our open client connection is not counted";
+  EXPECT_GE(metric_sum(m.body, "keygate_active_connections"), 1)
+      << "our open client connection is not counted";
 
   for (int i = 0; i < 3; ++i) ASSERT_EQ(c.request("GET", "/count").status(), 200);
   const auto not_found = c.request("GET", "/status/404");  // an upstream 404 counts as 4xx
   ASSERT_EQ(not_found.status(), 404) << not_found.describe();
-  eventually([&] {
-    m = internal_get(gw, "/metrics");
-    return metric_sum(m.body, "keygate_requests_total", {{"status_class", "4xx"}}) >= 1 &&
-           metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}) >= ok_before + 3;
-  }, std::chrono::seconds(2));
+  eventually(
+      [&] {
+        m = internal_get(gw, "/metrics");
+        return metric_sum(m.body, "keygate_requests_total", {{"status_class", "4xx"}}) >= 1 &&
+               metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}) >= ok_before + 3;
+      },
+      std::chrono::seconds(2));
   EXPECT_EQ(metric_sum(m.body, "keygate_requests_total", {{"status_class", "2xx"}}), ok_before + 3) << m.body;
   EXPECT_GE(metric_sum(m.body, "keygate_requests_total", {{"status_class", "4xx"}}), 1) << m.body;
   EXPECT_GE(metric_sum(m.body, "keygate_upstream_latency_seconds_count"), 4) << m.body;
 
   const double rejected_before = metric_sum(m.body, "keygate_framing_rejections_total");
-  const auto x = exchange_raw(gw.port(),
-                              "POST / HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  const auto x = exchange_raw(
+      gw.port(),
+      "POST / HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
   ASSERT_FALSE(x.responses.empty());
   ASSERT_EQ(x.responses[0].status(), 400);
   m = internal_get(gw, "/metrics");
   EXPECT_EQ(metric_sum(m.body, "keygate_framing_rejections_total"), rejected_before + 1) << m.body;
-  EXPECT_NE(m.body.find("keygate_framing_rejections_total{reason=\""), std::string::npos) << "no reason label:\n" << m.body;
+  EXPECT_NE(m.body.find("keygate_framing_rejections_total{reason=\""), std::string::npos)
+      << "no reason label:\n"
+      << m.body;
 }
 
 TEST(ProxyInternal, InternalEndpointsAreNotServedOnThePublicPort) {
@@ -86,7 +94,8 @@ TEST(ProxyInternal, InternalEndpointsAreNotServedOnThePublicPort) {
   for (const char* path : {"/metrics", "/healthz", "/version", "/readyz"}) {
     const auto r = c.request("GET", path);
     ASSERT_EQ(r.status(), 200) << path << ": " << r.describe();
-    EXPECT_EQ(r.header("X-Upstream-Port"), std::to_string(up.port())) << path << " answered by keygate itself";
+    EXPECT_EQ(r.header("X-Upstream-Port"), std::to_string(up.port()))
+        << path << " answered by keygate itself";
     EXPECT_EQ(r.body.find("keygate_requests_total"), std::string::npos) << path;
   }
   EXPECT_EQ(up.request_count(), 4u);
@@ -100,7 +109,8 @@ TEST(ProxyAccessLog, JsonLinePerRequestWithoutCredentials) {
   const std::string secret = "kg_test_SuperSecretTokenValue0123456789abcd";
   http_client c(gw.port());
   const auto r = c.request("POST", "/logged/path?x=1",
-                           {{"X-Request-Id", "req-accesslog-000001"}, {"Authorization", "Bearer " + secret},
+                           {{"X-Request-Id", "req-accesslog-000001"},
+                            {"Authorization", "Bearer " + secret},
                             {"Cookie", "keygate_session=" + secret + "-cookie"}},
                            "body");
   ASSERT_EQ(r.status(), 200) << r.describe();
@@ -133,12 +143,14 @@ TEST(ProxyAccessLog, JsonLinePerRequestWithoutCredentials) {
   ASSERT_TRUE(line.contains("status")) << line.dump();
   EXPECT_TRUE(line["status"] == 200 || line["status"] == "200") << line.dump();
   bool has_duration = false;
-  for (auto& [k, v] : line.items()) has_duration = has_duration || (k.rfind("duration", 0) == 0 && v.is_number());
+  for (auto& [k, v] : line.items())
+    has_duration = has_duration || (k.rfind("duration", 0) == 0 && v.is_number());
   EXPECT_TRUE(has_duration) << "no numeric duration*: " << line.dump();
   EXPECT_EQ(line.value("upstream", ""), "app") << line.dump();
   EXPECT_TRUE(line.contains("route")) << line.dump();
   bool has_ip = false;
-  for (const char* k : {"client_ip", "client", "remote_addr", "ip"}) has_ip = has_ip || line.value(k, "") == "127.0.0.1";
+  for (const char* k : {"client_ip", "client", "remote_addr", "ip"})
+    has_ip = has_ip || line.value(k, "") == "127.0.0.1";
   EXPECT_TRUE(has_ip) << "no client IP: " << line.dump();
 
   const auto log = gw.log();

@@ -57,7 +57,8 @@ TEST(ProxyLifecycle, GracefulShutdownUnderLoadLosesNoAcceptedRequest) {
           ++quiet;
           break;
         }
-        defect("worker " + std::to_string(id) + (term_sent ? " (after SIGTERM)" : " (before SIGTERM)") + ": " + r.describe());
+        defect("worker " + std::to_string(id) + (term_sent ? " (after SIGTERM)" : " (before SIGTERM)") +
+               ": " + r.describe());
         ++quiet;
         break;
       }
@@ -110,7 +111,8 @@ TEST(ProxyLifecycle, GracefulShutdownUnderLoadLosesNoAcceptedRequest) {
   (void)after;
 }
 
-gateway_config two_upstreams(const recording_upstream& a, const recording_upstream& b, const std::string& target) {
+gateway_config two_upstreams(const recording_upstream& a, const recording_upstream& b,
+                             const std::string& target) {
   gateway_config cfg;
   cfg.upstream("a", a.url()).upstream("b", b.url()).prefix_route("/", target);
   return cfg;
@@ -144,7 +146,8 @@ TEST(ProxyLifecycle, SighupReloadChangesRoutingLive) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(fresh_request(gw, a, b), "b");
 
   r = kept.request("GET", "/after");
-  EXPECT_TRUE(r.complete && r.status() == 200) << "keep-alive connection dropped by the reload: " << r.describe();
+  EXPECT_TRUE(r.complete && r.status() == 200)
+      << "keep-alive connection dropped by the reload: " << r.describe();
   EXPECT_TRUE(gw.running());
 }
 
@@ -176,7 +179,8 @@ TEST(ProxyLifecycle, BadReloadKeepsTheOldConfigAndLogsWhy) {
   from = gw.log_size();
   gw.rewrite_config(two_upstreams(a, b, "nope"));
   gw.signal(SIGHUP);
-  EXPECT_TRUE(log_mentions(gw, "unknown upstream", from, 5s)) << "the reason for the failed reload is not logged";
+  EXPECT_TRUE(log_mentions(gw, "unknown upstream", from, 5s))
+      << "the reason for the failed reload is not logged";
   EXPECT_TRUE(gw.running());
   EXPECT_EQ(fresh_request(gw, a, b), "a");
   const auto r = kept.request("GET", "/still");

@@ -14,7 +14,8 @@ namespace {
 // proxy that buffers the response would make the upstream time out waiting and the test fail —
 // no wall-clock threshold involved.
 TEST(ProxyStreaming, SseEventsArriveOneByOneBeforeTheUpstreamFinishes) {
-  const std::vector<std::string> events{"id: 1\ndata: one\n\n", "id: 2\ndata: two\n\n", "id: 3\ndata: three\n\n"};
+  const std::vector<std::string> events{"id: 1\ndata: one\n\n", "id: 2\ndata: two\n\n",
+                                        "id: 3\ndata: three\n\n"};
   auto gate = std::make_shared<step_gate>();
   recording_upstream up(handlers::sse(events, gate));
   gateway gw(single_route_config(up));
@@ -147,8 +148,9 @@ TEST(ProxyKeepAlive, SilentlyClosedPooledConnectionIsNeverAnError) {
   http_client c(gw.port());
   for (int i = 0; i < 6; ++i) {
     const bool post = i % 2 == 1;
-    const auto r = post ? c.request("POST", "/p/" + std::to_string(i), {{"Content-Type", "text/plain"}}, "body")
-                        : c.request("GET", "/g/" + std::to_string(i));
+    const auto r =
+        post ? c.request("POST", "/p/" + std::to_string(i), {{"Content-Type", "text/plain"}}, "body")
+             : c.request("GET", "/g/" + std::to_string(i));
     ASSERT_TRUE(r.complete) << r.describe();
     EXPECT_EQ(r.status(), 200) << i << ": " << r.describe();
     std::this_thread::sleep_for(20ms);  // the upstream's FIN arrives while the connection idles

@@ -19,7 +19,8 @@ class dripper {
           if (!c.connection().send_all(prefix)) return;
           for (std::size_t i = 0; !stop_; ++i) {
             std::this_thread::sleep_for(every);
-            if (stop_ || !c.connection().send_all(std::string(1, static_cast<char>('a' + i % 26)), 1s)) return;
+            if (stop_ || !c.connection().send_all(std::string(1, static_cast<char>('a' + i % 26)), 1s))
+              return;
           }
         }) {}
   ~dripper() {
@@ -49,7 +50,8 @@ TEST(ProxyTimeouts, SlowlorisClosedAtTheHeaderTimeout) {
     end = c.connection().read_until_close(got, 10s);
   }
   const double took = seconds_since(start);
-  EXPECT_TRUE(end == io_status::closed || end == io_status::reset) << "still open after 10 s: " << to_string(end);
+  EXPECT_TRUE(end == io_status::closed || end == io_status::reset)
+      << "still open after 10 s: " << to_string(end);
   EXPECT_GE(took, 0.8);
   EXPECT_LE(took, 5.0);
   if (!got.empty()) {
@@ -143,7 +145,8 @@ TEST(ProxyTimeouts, MaxConnectionsEnforcedExistingOnesKeepWorking) {
     if (r.status() != 0) {
       EXPECT_TRUE(r.status() == 503 || r.status() == 429) << r.describe();
     }
-    EXPECT_TRUE(r.status() != 0 ? over.wait_closed(3s) : (r.end == io_status::closed || r.end == io_status::reset))
+    EXPECT_TRUE(r.status() != 0 ? over.wait_closed(3s)
+                                : (r.end == io_status::closed || r.end == io_status::reset))
         << "the connection over the cap was left hanging";
     EXPECT_LE(seconds_since(start), 3.0);
   }

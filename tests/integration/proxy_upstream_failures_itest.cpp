@@ -75,7 +75,9 @@ struct bad_response {
   std::string name;
   std::string raw;
 };
-std::ostream& operator<<(std::ostream& os, const bad_response& b) { return os << b.name; }
+std::ostream& operator<<(std::ostream& os, const bad_response& b) {
+  return os << b.name;
+}
 
 class MalformedUpstream : public ::testing::TestWithParam<bad_response> {};
 
@@ -93,15 +95,24 @@ TEST_P(MalformedUpstream, Is502AndNeverRelayedRaw) {
 INSTANTIATE_TEST_SUITE_P(
     ProxyMalformedUpstream, MalformedUpstream,
     ::testing::Values(
-        bad_response{"cl_and_te", "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nsmuggle"},
-        bad_response{"garbage_status_line", "HTTP/1.1 2x0 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 7\r\n\r\nsmuggle"},
+        bad_response{"cl_and_te",
+                     "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 5\r\nTransfer-Encoding: "
+                     "chunked\r\n\r\n0\r\n\r\nsmuggle"},
+        bad_response{"garbage_status_line",
+                     "HTTP/1.1 2x0 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 7\r\n\r\nsmuggle"},
         bad_response{"not_http", "SMUGGLE\r\n\r\n"},
         bad_response{"bare_lf", "HTTP/1.1 200 OK\nX-Upstream-Evil: 1\nContent-Length: 7\n\nsmuggle"},
-        bad_response{"duplicate_cl_differing", "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\nsmuggle!"},
-        bad_response{"invalid_cl", "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: -7\r\n\r\nsmuggle"},
-        bad_response{"obs_fold", "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\n folded\r\nContent-Length: 7\r\n\r\nsmuggle"},
-        bad_response{"nul_in_header", "HTTP/1.1 200 OK\r\nX-Upstream-Evil: a\0b\r\nContent-Length: 7\r\n\r\nsmuggle"s},
-        bad_response{"http_2_0_version", "HTTP/2.0 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 7\r\n\r\nsmuggle"}),
+        bad_response{"duplicate_cl_differing",
+                     "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 7\r\nContent-Length: "
+                     "8\r\n\r\nsmuggle!"},
+        bad_response{"invalid_cl",
+                     "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: -7\r\n\r\nsmuggle"},
+        bad_response{"obs_fold",
+                     "HTTP/1.1 200 OK\r\nX-Upstream-Evil: 1\r\n folded\r\nContent-Length: 7\r\n\r\nsmuggle"},
+        bad_response{"nul_in_header",
+                     "HTTP/1.1 200 OK\r\nX-Upstream-Evil: a\0b\r\nContent-Length: 7\r\n\r\nsmuggle"s},
+        bad_response{"http_2_0_version",
+                     "HTTP/2.0 200 OK\r\nX-Upstream-Evil: 1\r\nContent-Length: 7\r\n\r\nsmuggle"}),
     [](const ::testing::TestParamInfo<bad_response>& i) { return i.param.name; });
 
 }  // namespace

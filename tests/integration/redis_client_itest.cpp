@@ -4,12 +4,12 @@
 // (freeze, kill, restart, CLIENT KILL) is in redis_faults_itest.cpp on private instances.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <atomic>
 #include <chrono>
 #include <random>
 
@@ -65,7 +65,9 @@ std::string unique(const std::string& base) {
 }
 
 std::uint64_t errors(obs::registry& r, const std::string& kind) {
-  return r.counters("keygate_dependency_errors_total", "", {"dependency", "kind"}).with({"redis", kind}).value();
+  return r.counters("keygate_dependency_errors_total", "", {"dependency", "kind"})
+      .with({"redis", kind})
+      .value();
 }
 
 class RedisClient : public ::testing::Test {
@@ -81,7 +83,9 @@ class RedisClient : public ::testing::Test {
 
   std::unique_ptr<cache::redis_client> connected_client() {
     auto c = cache::make_redis_client(ioc_.get_executor(), options_, metrics_);
-    run(ioc_, [&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await wait_until([&] { return c->healthy(); }, 5s)); });
+    run(ioc_, [&]() -> asio::awaitable<void> {
+      EXPECT_TRUE(co_await wait_until([&] { return c->healthy(); }, 5s));
+    });
     return c;
   }
 
@@ -105,9 +109,9 @@ TEST(RedisUrl, ParsesHostPortDbAndRejectsTheRest) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->host, "::1");
   EXPECT_EQ(c->port, 7000);
-  for (const char* bad : {"", "http://h:1", "redis://", "redis://:6379", "redis://h:", "redis://h:0",
-                          "redis://h:70000", "redis://h:12x", "redis://h/-1", "redis://h/x", "redis://u:p@h",
-                          "redis://h?db=1", "redis://[::1"})
+  for (const char* bad :
+       {"", "http://h:1", "redis://", "redis://:6379", "redis://h:", "redis://h:0", "redis://h:70000",
+        "redis://h:12x", "redis://h/-1", "redis://h/x", "redis://u:p@h", "redis://h?db=1", "redis://[::1"})
     EXPECT_FALSE(cache::parse_redis_url(bad)) << bad;
   config::redis cfg{"redis://h:1/2", "ns", 75ms};
   auto d = cache::make_redis_options(cfg);
@@ -194,18 +198,23 @@ TEST_F(RedisClient, ManyConcurrentCommandsFromSeveralCoroutines) {
   constexpr int coroutines = 8, rounds = 200;
   int finished = 0, mismatches = 0, failures = 0;
   for (int w = 0; w < coroutines; ++w) {
-    asio::co_spawn(ioc_, [&, w]() -> asio::awaitable<void> {
-      for (int i = 0; i < rounds; ++i) {
-        const auto key = counter + ":" + std::to_string(w) + ":" + std::to_string(i % 10);
-        const auto value = std::to_string(w * 100000 + i);
-        auto set = co_await c->execute(cache::redis_command("SET", key, value, "PX", "60000"));
-        auto get = co_await c->execute(cache::redis_command("GET", key));
-        auto incr = co_await c->execute(cache::redis_command("INCR", counter));
-        if (!set || !get || !incr) ++failures;
-        else if (get->str != value) ++mismatches;
-      }
-      ++finished;
-    }, asio::detached);
+    asio::co_spawn(
+        ioc_,
+        [&, w]() -> asio::awaitable<void> {
+          for (int i = 0; i < rounds; ++i) {
+            const auto key = counter + ":" + std::to_string(w) + ":" + std::to_string(i % 10);
+            const auto value = std::to_string(w * 100000 + i);
+            auto set = co_await c->execute(cache::redis_command("SET", key, value, "PX", "60000"));
+            auto get = co_await c->execute(cache::redis_command("GET", key));
+            auto incr = co_await c->execute(cache::redis_command("INCR", counter));
+            if (!set || !get || !incr)
+              ++failures;
+            else if (get->str != value)
+              ++mismatches;
+          }
+          ++finished;
+        },
+        asio::detached);
   }
   run(ioc_, [&]() -> asio::awaitable<void> {
     EXPECT_TRUE(co_await wait_until([&] { return finished == coroutines; }, 30s));
@@ -249,7 +258,8 @@ TEST_F(RedisClient, SubscriberReceivesPublishedMessages) {
   const auto channel = unique("chan");
   std::vector<std::string> got;
   int resubscribed = 0;
-  sub->subscribe(channel, [&](std::string_view m) { got.emplace_back(m); }, [&] { ++resubscribed; });
+  sub->subscribe(
+      channel, [&](std::string_view m) { got.emplace_back(m); }, [&] { ++resubscribed; });
   const std::string binary("\0x\xfe", 3);
   run(ioc_, [&]() -> asio::awaitable<void> {
     EXPECT_TRUE(co_await wait_until([&] { return sub->healthy(); }, 5s));
@@ -259,7 +269,8 @@ TEST_F(RedisClient, SubscriberReceivesPublishedMessages) {
     co_await cache::publish(*c, channel + ":other", "not for us");
     EXPECT_TRUE(co_await wait_until([&] { return got.size() >= 2; }, 5s));
     // A second channel added on the live connection.
-    sub->subscribe(channel + ":2", [&](std::string_view m) { got.emplace_back("2:" + std::string(m)); }, [] {});
+    sub->subscribe(
+        channel + ":2", [&](std::string_view m) { got.emplace_back("2:" + std::string(m)); }, [] {});
     EXPECT_TRUE(co_await wait_until([&] { return sub->healthy(); }, 5s));
     co_await cache::publish(*c, channel + ":2", "late");
     EXPECT_TRUE(co_await wait_until([&] { return got.size() >= 3; }, 5s));

@@ -60,7 +60,9 @@ asio::awaitable<bool> wait_until(Pred pred, std::chrono::milliseconds limit) {
   co_return true;
 }
 
-std::string sh_quote(const std::string& s) { return "'" + s + "'"; }
+std::string sh_quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // A Redis of our own: started by scripts/services.sh, stopped (and its directory removed) on
 // destruction. restart() brings it back on the same port after kill().
@@ -68,7 +70,8 @@ class private_redis {
  public:
   private_redis() : svc_(dir_.path() + "/svc") {
     const std::string cmd = "bash " + sh_quote(std::string(KEYGATE_SOURCE_DIR) + "/scripts/services.sh") +
-                            " start " + sh_quote(svc_) + " redis >" + sh_quote(dir_.path() + "/start.log") + " 2>&1";
+                            " start " + sh_quote(svc_) + " redis >" + sh_quote(dir_.path() + "/start.log") +
+                            " 2>&1";
     ok_ = std::system(cmd.c_str()) == 0;
     if (!ok_) return;
     std::ifstream env(svc_ + "/env");
@@ -109,9 +112,10 @@ class private_redis {
   // Same port, same files, as services.sh does it.
   bool restart() {
     const std::string d = svc_ + "/redis";
-    const std::string cmd = "redis-server --port " + std::to_string(port_) + " --bind 127.0.0.1 --dir " + sh_quote(d) +
-                            " --save '' --appendonly no --daemonize yes --pidfile " + sh_quote(d + "/redis.pid") +
-                            " --logfile " + sh_quote(d + "/redis.log") + " >/dev/null";
+    const std::string cmd = "redis-server --port " + std::to_string(port_) + " --bind 127.0.0.1 --dir " +
+                            sh_quote(d) + " --save '' --appendonly no --daemonize yes --pidfile " +
+                            sh_quote(d + "/redis.pid") + " --logfile " + sh_quote(d + "/redis.log") +
+                            " >/dev/null";
     if (std::system(cmd.c_str()) != 0) return false;
     if (!itest::wait_for_port(port_, 10s)) return false;
     for (int i = 0; i < 100; ++i) {
@@ -149,8 +153,12 @@ class RedisFaults : public ::testing::Test {
         .with({"redis", kind})
         .value();
   }
-  std::int64_t breaker_open() { return metrics_.gauges("keygate_redis_breaker_open", "", {}).with({}).value(); }
-  std::uint64_t reconnects() { return metrics_.counters("keygate_redis_reconnects_total", "", {}).with({}).value(); }
+  std::int64_t breaker_open() {
+    return metrics_.gauges("keygate_redis_breaker_open", "", {}).with({}).value();
+  }
+  std::uint64_t reconnects() {
+    return metrics_.counters("keygate_redis_reconnects_total", "", {}).with({}).value();
+  }
 
   // The subscription-level objects are declared after ioc_ so they are destroyed before it.
   asio::io_context ioc_;
@@ -173,16 +181,19 @@ TEST_F(RedisFaults, FrozenServerCostsTheDeadlineThenTheBreakerFailsFast) {
     // unavailable once the breaker drops the connection under them).
     int done = 0;
     for (int i = 0; i < 10; ++i) {
-      asio::co_spawn(ioc_, [&]() -> asio::awaitable<void> {
-        const auto start = steady::now();
-        auto r = co_await c->execute(cache::redis_command("GET", "k"));
-        EXPECT_LT(steady::now() - start, timeout + 500ms);
-        EXPECT_FALSE(r);
-        if (!r) {
-          EXPECT_TRUE(r.error() == errc::cache_timeout || r.error() == errc::cache_unavailable);
-        }
-        ++done;
-      }, asio::detached);
+      asio::co_spawn(
+          ioc_,
+          [&]() -> asio::awaitable<void> {
+            const auto start = steady::now();
+            auto r = co_await c->execute(cache::redis_command("GET", "k"));
+            EXPECT_LT(steady::now() - start, timeout + 500ms);
+            EXPECT_FALSE(r);
+            if (!r) {
+              EXPECT_TRUE(r.error() == errc::cache_timeout || r.error() == errc::cache_unavailable);
+            }
+            ++done;
+          },
+          asio::detached);
     }
     EXPECT_TRUE(co_await wait_until([&] { return done == 10; }, 5s));
     EXPECT_FALSE(c->healthy());  // >= 3 consecutive timeouts opened the breaker
@@ -221,7 +232,8 @@ TEST_F(RedisFaults, KilledServerFailsFastAndARestartIsPickedUp) {
   int reconnected = 0, resubscribed = 0;
   std::vector<std::string> got;
   c->on_reconnect([&] { ++reconnected; });
-  sub->subscribe("inv", [&](std::string_view m) { got.emplace_back(m); }, [&] { ++resubscribed; });
+  sub->subscribe(
+      "inv", [&](std::string_view m) { got.emplace_back(m); }, [&] { ++resubscribed; });
   run(ioc_, [&]() -> asio::awaitable<void> {
     EXPECT_TRUE(co_await wait_until([&] { return c->healthy() && sub->healthy(); }, 5s));
 
@@ -260,7 +272,8 @@ TEST_F(RedisFaults, KilledSubscriptionIsReestablishedAndReported) {
   int resubscribed = 0, reconnected = 0;
   std::vector<std::string> got;
   c->on_reconnect([&] { ++reconnected; });
-  sub->subscribe("inv", [&](std::string_view m) { got.emplace_back(m); }, [&] { ++resubscribed; });
+  sub->subscribe(
+      "inv", [&](std::string_view m) { got.emplace_back(m); }, [&] { ++resubscribed; });
   run(ioc_, [&]() -> asio::awaitable<void> {
     EXPECT_TRUE(co_await wait_until([&] { return c->healthy() && sub->healthy(); }, 5s));
     co_await cache::publish(*c, "inv", "before");
@@ -286,7 +299,8 @@ TEST_F(RedisFaults, ServerDownAtStartThenUpCountsAsAReconnect) {
   auto sub = cache::make_redis_subscriber(ioc_.get_executor(), opts, metrics_);
   int reconnected = 0, resubscribed = 0;
   c->on_reconnect([&] { ++reconnected; });
-  sub->subscribe("inv", [](std::string_view) {}, [&] { ++resubscribed; });
+  sub->subscribe(
+      "inv", [](std::string_view) {}, [&] { ++resubscribed; });
   run(ioc_, [&]() -> asio::awaitable<void> {
     co_await sleep_for(200ms);
     auto r = co_await c->execute(cache::redis_command("PING"));

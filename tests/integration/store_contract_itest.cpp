@@ -83,7 +83,8 @@ TEST_P(StoreContract, MigrateIsIdempotentAndRefusesTamperedFiles) {
   const auto refused = store_->migrate();
   EXPECT_EQ(refused.code, errc::conflict);
   EXPECT_NE(refused.message.find("changed"), std::string::npos);
-  backend_->exec("UPDATE schema_migrations SET checksum = '" + (*st)[0].checksum + "' WHERE version = '0001'");
+  backend_->exec("UPDATE schema_migrations SET checksum = '" + (*st)[0].checksum +
+                 "' WHERE version = '0001'");
 }
 
 TEST_P(StoreContract, KeyLifecycleWithAuditRows) {

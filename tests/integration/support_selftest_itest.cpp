@@ -29,8 +29,8 @@ TEST(ItestSupport, UpstreamRecordsHeadersInOrderWithCaseAndBodies) {
   EXPECT_EQ(req.headers("x-first"), (std::vector<std::string>{"1", "3"}));
   EXPECT_GT(up.bytes_received(), 50u);
   // keep-alive: a second request on the same connection
-  auto chunked = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("abc") + chunk("defg") +
-                 "0\r\n\r\n";
+  auto chunked = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("abc") +
+                 chunk("defg") + "0\r\n\r\n";
   ASSERT_TRUE(c.send(chunked));
   r = c.read_response("POST");
   ASSERT_TRUE(r.complete) << r.describe();
@@ -147,7 +147,8 @@ TEST(ItestSupport, RenderedConfigPassesCheckConfig) {
   const auto cert = make_self_signed_cert(dir);
   gateway_config cfg;
   cfg.upstream("app", "http://127.0.0.1:1")
-      .upstream("tls", "https://127.0.0.1:2", {{"tls_verify", "true"}, {"ca_file", "\"" + cert.cert + "\""}, {"max_idle", "4"}})
+      .upstream("tls", "https://127.0.0.1:2",
+                {{"tls_verify", "true"}, {"ca_file", "\"" + cert.cert + "\""}, {"max_idle", "4"}})
       .route("{match: {exact: /x, methods: [GET, POST], host: svc.example}, upstream: app, auth: none}")
       .route("{match: {prefix: /svc}, upstream: tls, auth: none, strip_prefix: true}")
       .prefix_route("/", "app")

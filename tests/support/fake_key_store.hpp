@@ -41,7 +41,8 @@ class fake_key_store final : public store::key_store {
     if (it == sessions.end()) co_return errc::not_found;
     co_return it->second;
   }
-  boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> ids, store::time_point) override {
+  boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> ids,
+                                                       store::time_point) override {
     touched.insert(touched.end(), ids.begin(), ids.end());
     co_return result<void>{};
   }
@@ -60,16 +61,20 @@ class fake_shared_tier final : public cache::shared_tier {
   bool down = false;
   int gets = 0;
 
-  static std::string k(cache::credential_type t, std::string_view h) { return static_cast<char>(t) + std::string(h); }
+  static std::string k(cache::credential_type t, std::string_view h) {
+    return static_cast<char>(t) + std::string(h);
+  }
 
-  boost::asio::awaitable<result<cache::entry_ptr>> get(cache::credential_type t, std::string_view h) override {
+  boost::asio::awaitable<result<cache::entry_ptr>> get(cache::credential_type t,
+                                                       std::string_view h) override {
     ++gets;
     if (down) co_return errc::cache_unavailable;
     auto it = entries.find(k(t, h));
     co_return it == entries.end() ? cache::entry_ptr() : it->second;
   }
   boost::asio::awaitable<result<cache::entry_ptr>> fill(cache::credential_type t, std::string_view h,
-                                                        cache::entry_ptr e, std::chrono::milliseconds) override {
+                                                        cache::entry_ptr e,
+                                                        std::chrono::milliseconds) override {
     if (down) co_return errc::cache_unavailable;
     auto [it, inserted] = entries.try_emplace(k(t, h), e);
     co_return it->second;

@@ -33,14 +33,16 @@ inline std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> public_key_from_jwk(c
       !auth::base64url_decode(jwk["y"].get<std::string>(), y) || x.size() != 32 || y.size() != 32)
     return none;
   const std::string point = std::string(1, '\x04') + x + y;  // SEC1 uncompressed point
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      OSSL_PARAM_BLD_free);
   char group[] = "prime256v1";
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1)
     return none;
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr),
-                                                                   EVP_PKEY_CTX_free);
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
+                                                                 OSSL_PARAM_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), EVP_PKEY_CTX_free);
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
@@ -107,12 +109,14 @@ inline jws_result verify_es256(std::string_view token, const nlohmann::json& jwk
   }
   unsigned char* der = nullptr;
   const int der_len = i2d_ECDSA_SIG(es.get(), &der);
-  std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(der, [](unsigned char* p) { OPENSSL_free(p); });
+  std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(
+      der, [](unsigned char* p) { OPENSSL_free(p); });
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   const auto signing_input = token.substr(0, d2);
   if (der_len <= 0 || !md || EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
       EVP_DigestVerify(md.get(), der, static_cast<std::size_t>(der_len),
-                       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1) {
+                       reinterpret_cast<const unsigned char*>(signing_input.data()),
+                       signing_input.size()) != 1) {
     r.why = "signature does not verify";
     return r;
   }

@@ -99,8 +99,8 @@ class private_postgres {
   bool stop_server() { return pg_ctl("-m fast -w -t 30 stop") == 0; }
   bool start_server() {
     const std::string sock = dir_ + "/svc/pg";
-    const int rc = pg_ctl("-l " + sock + "/server.log -w -t 30 start -o \"-p " + vars_.at("KEYGATE_TEST_PG_PORT") +
-                          " -k " + sock +
+    const int rc = pg_ctl("-l " + sock + "/server.log -w -t 30 start -o \"-p " +
+                          vars_.at("KEYGATE_TEST_PG_PORT") + " -k " + sock +
                           " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
                           " -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements"
                           " -c max_connections=200\"");
@@ -118,7 +118,8 @@ class private_postgres {
 
  private:
   int pg_ctl(const std::string& args) const {
-    const std::string cmd = vars_.at("KEYGATE_TEST_PG_BIN") + "/pg_ctl -D " + vars_.at("KEYGATE_TEST_PG_DATA") + " " + args;
+    const std::string cmd =
+        vars_.at("KEYGATE_TEST_PG_BIN") + "/pg_ctl -D " + vars_.at("KEYGATE_TEST_PG_DATA") + " " + args;
     const std::string as_pg = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
     return std::system((as_pg + cmd + " >/dev/null 2>&1").c_str());
   }

@@ -49,7 +49,8 @@ class postgres_test_backend final : public store_test_backend {
   }
   std::unique_ptr<adapters::store_backend> open(unsigned threads, std::chrono::milliseconds timeout,
                                                 std::size_t max_queue) override {
-    return std::make_unique<postgres::pg_store>(postgres::pool_options{db_->url(), threads, timeout, max_queue});
+    return std::make_unique<postgres::pg_store>(
+        postgres::pool_options{db_->url(), threads, timeout, max_queue});
   }
   std::int64_t scalar(const std::string& sql) override {
     pqxx::connection c(db_->url());
@@ -90,7 +91,8 @@ class sqlite_test_backend final : public store_test_backend {
   std::int64_t scalar(const std::string& sql) override {
     return with_db([&](sqlite3* db) {
       sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db));
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
+        throw std::runtime_error(sqlite3_errmsg(db));
       const std::int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
       sqlite3_finalize(s);
       return v;

@@ -27,7 +27,8 @@ class authenticator final : public proxy::auth_phase {
   // `shared_tiers[w]` is worker w's Redis tier (empty vector: no Redis). `last_used` may be null.
   // `signer` (may be null, must outlive this) adds `<prefix>Assertion` to allowed requests.
   authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
-                last_used_tracker* last_used, obs::registry& metrics, const assertion_signer* signer = nullptr);
+                last_used_tracker* last_used, obs::registry& metrics,
+                const assertion_signer* signer = nullptr);
   // Malformed or absent credentials and local-cache answers, without suspending.
   std::optional<proxy::phase_result> decide_now(proxy::request_context& ctx) override;
   boost::asio::awaitable<proxy::phase_result> run(proxy::request_context& ctx) override;

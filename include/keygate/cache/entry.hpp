@@ -19,8 +19,8 @@ enum class credential_type : char { key = 'k', session = 's' };
 
 struct entry {
   credential_type type = credential_type::key;
-  bool found = false;                          // false: negative sentinel
-  std::optional<store::key_record> key;        // type == key && found
+  bool found = false;                            // false: negative sentinel
+  std::optional<store::key_record> key;          // type == key && found
   std::optional<store::session_record> session;  // type == session && found
   // Not part of the state: when this instance last reported a use of the key to the
   // last_used tracker (store::clock ticks since the epoch; 0 = never), so requests inside the

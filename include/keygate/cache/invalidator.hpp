@@ -29,7 +29,8 @@ namespace keygate::cache {
 std::string invalidation_channel(std::string_view namespace_prefix);
 std::string encode_invalidation(credential_type type, const std::vector<std::string>& hashes);
 // Calls `fn(type, hash)` for each hash of a well-formed message; false if malformed.
-bool decode_invalidation(std::string_view message, const std::function<void(credential_type, std::string_view)>& fn);
+bool decode_invalidation(std::string_view message,
+                         const std::function<void(credential_type, std::string_view)>& fn);
 
 // Whether invalidate() announces the hashes on the Redis bus (step 3 above). The store's change
 // notifications reach every instance by themselves (cache::change_applier), so invalidations made
@@ -42,7 +43,8 @@ class invalidator {
   invalidator(local_cache* local, store::key_store& store, shared_tier* tier, redis_client* redis,
               std::string channel, lookup_settings settings);
 
-  boost::asio::awaitable<result<std::size_t>> invalidate(credential_type type, std::vector<std::string> hashes,
+  boost::asio::awaitable<result<std::size_t>> invalidate(credential_type type,
+                                                         std::vector<std::string> hashes,
                                                          fanout how = fanout::publish);
 
  private:

@@ -43,8 +43,8 @@ class local_cache {
 
   std::uint64_t generation(std::string_view key);
   // Inserts unless a live entry exists or the generation moved since `generation_at_start`.
-  bool fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl, std::uint64_t generation_at_start,
-            steady::time_point now);
+  bool fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
+            std::uint64_t generation_at_start, steady::time_point now);
   // Unconditional overwrite (state re-read after a mutation).
   void put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl, steady::time_point now);
   void erase(std::string_view key);

@@ -42,8 +42,8 @@ namespace keygate::cache {
 struct redis_reply {
   enum class type { nil, string, integer, status, error, array };
   type kind = type::nil;
-  std::string str;         // string (binary-safe), status text, or error text
-  long long integer = 0;   // integer replies
+  std::string str;                    // string (binary-safe), status text, or error text
+  long long integer = 0;              // integer replies
   std::vector<redis_reply> elements;  // array replies
 
   bool is_nil() const noexcept { return kind == type::nil; }
@@ -55,11 +55,12 @@ struct redis_reply {
 struct redis_options {
   std::string host = "127.0.0.1";  // name or address literal (IPv6 without brackets)
   std::uint16_t port = 6379;
-  int db = 0;                      // SELECTed on every (re)connect when non-zero
-  std::chrono::milliseconds timeout{50};            // deadline of every command and of the probe PING
-  std::chrono::milliseconds connect_timeout{1000};  // resolve + TCP connect + SELECT (not on any request path)
-  std::chrono::milliseconds backoff_initial{100};   // reconnect delay after a failure, doubled ...
-  std::chrono::milliseconds backoff_max{5000};      // ... up to this cap, reset once connected
+  int db = 0;                             // SELECTed on every (re)connect when non-zero
+  std::chrono::milliseconds timeout{50};  // deadline of every command and of the probe PING
+  std::chrono::milliseconds connect_timeout{
+      1000};                                       // resolve + TCP connect + SELECT (not on any request path)
+  std::chrono::milliseconds backoff_initial{100};  // reconnect delay after a failure, doubled ...
+  std::chrono::milliseconds backoff_max{5000};     // ... up to this cap, reset once connected
   int breaker_threshold = 3;  // consecutive timeouts that open the breaker (and drop the connection)
 };
 
@@ -118,7 +119,7 @@ inline boost::asio::awaitable<result<redis_reply>> publish(redis_client& client,
 //   keygate_redis_breaker_open   gauge: clients currently not serving (disconnected or breaker open)
 //   keygate_redis_reconnects_total  counter: connections re-established after a loss/failure
 // `metrics` must outlive the client.
-std::unique_ptr<redis_client> make_redis_client(boost::asio::any_io_executor executor,
-                                                redis_options options, obs::registry& metrics);
+std::unique_ptr<redis_client> make_redis_client(boost::asio::any_io_executor executor, redis_options options,
+                                                obs::registry& metrics);
 
 }  // namespace keygate::cache

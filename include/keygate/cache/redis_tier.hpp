@@ -17,8 +17,8 @@ class redis_tier final : public shared_tier {
       : client_(client), namespace_(std::move(namespace_prefix)) {}
 
   boost::asio::awaitable<result<entry_ptr>> get(credential_type type, std::string_view sha256_hex) override;
-  boost::asio::awaitable<result<entry_ptr>> fill(credential_type type, std::string_view sha256_hex, entry_ptr e,
-                                                 std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<result<entry_ptr>> fill(credential_type type, std::string_view sha256_hex,
+                                                 entry_ptr e, std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<result<void>> put(credential_type type, std::string_view sha256_hex, entry_ptr e,
                                            std::chrono::milliseconds ttl) override;
 

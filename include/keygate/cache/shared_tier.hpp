@@ -18,14 +18,15 @@ class shared_tier {
  public:
   virtual ~shared_tier() = default;
   // The cached entry, or nullptr on a miss (or an unreadable value).
-  virtual boost::asio::awaitable<result<entry_ptr>> get(credential_type type, std::string_view sha256_hex) = 0;
+  virtual boost::asio::awaitable<result<entry_ptr>> get(credential_type type,
+                                                        std::string_view sha256_hex) = 0;
   // Set-if-absent. Returns the entry that holds afterwards: `e` if it was stored, otherwise the
   // one already there (a tombstone written by an invalidation wins over a late fill).
   virtual boost::asio::awaitable<result<entry_ptr>> fill(credential_type type, std::string_view sha256_hex,
                                                          entry_ptr e, std::chrono::milliseconds ttl) = 0;
   // Unconditional overwrite with state re-read from the store (invalidations).
-  virtual boost::asio::awaitable<result<void>> put(credential_type type, std::string_view sha256_hex, entry_ptr e,
-                                                   std::chrono::milliseconds ttl) = 0;
+  virtual boost::asio::awaitable<result<void>> put(credential_type type, std::string_view sha256_hex,
+                                                   entry_ptr e, std::chrono::milliseconds ttl) = 0;
 };
 
 }  // namespace keygate::cache

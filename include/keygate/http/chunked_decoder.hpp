@@ -21,7 +21,7 @@ class chunked_decoder {
 
   struct step {
     status what = status::need_more;
-    std::string_view data;  // for status::data: a piece of chunk data inside the input
+    std::string_view data;     // for status::data: a piece of chunk data inside the input
     std::size_t consumed = 0;  // bytes of the input consumed by this step (data included)
   };
 

@@ -104,9 +104,9 @@ class head_scanner {
  private:
   head_limits limits_;
   bool is_request_;
-  std::size_t pos_ = 0;         // next byte to examine
-  std::size_t line_start_ = 0;  // start of the current line
-  std::size_t lines_ = 0;       // complete lines so far
+  std::size_t pos_ = 0;             // next byte to examine
+  std::size_t line_start_ = 0;      // start of the current line
+  std::size_t lines_ = 0;           // complete lines so far
   std::size_t first_line_end_ = 0;  // offset just past the request/status line
   std::size_t end_ = 0;
   parse_error error_{};

@@ -1,9 +1,8 @@
 // keygate::http::io_buffer — a fixed-capacity byte buffer for one direction of one connection.
 // Memory is allocated on first use and released while the connection idles, so idle
-// keep-alive connections hold neither the client nor the upstream buffer. Released buffers go back to the worker's
-// buffer_cache (when given one), so a busy connection that releases and retakes its buffer on
-// every request pays no malloc/free for it (a 64 KiB free also makes glibc consolidate its
-// fast bins).
+// keep-alive connections hold neither the client nor the upstream buffer. Released buffers go back to the
+// worker's buffer_cache (when given one), so a busy connection that releases and retakes its buffer on every
+// request pays no malloc/free for it (a 64 KiB free also makes glibc consolidate its fast bins).
 #pragma once
 
 #include <boost/asio/buffer.hpp>
@@ -49,7 +48,8 @@ class buffer_cache {
 class io_buffer {
  public:
   // `cache` (may be null) must outlive the buffer.
-  explicit io_buffer(std::size_t capacity, buffer_cache* cache = nullptr) noexcept : cap_(capacity), cache_(cache) {}
+  explicit io_buffer(std::size_t capacity, buffer_cache* cache = nullptr) noexcept
+      : cap_(capacity), cache_(cache) {}
   io_buffer(const io_buffer&) = delete;
   io_buffer& operator=(const io_buffer&) = delete;
   ~io_buffer() { release(); }

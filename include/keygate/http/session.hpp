@@ -10,8 +10,8 @@
 // request costs no timer system calls.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <array>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -57,10 +57,11 @@ class session : public std::enable_shared_from_this<session> {
                                               const config::config& cfg, std::string_view request_id);
   asio::awaitable<outcome> respond_error(errc e, std::string_view request_id, bool close);
   asio::awaitable<void> reject_head(const parse_error& e);
-  asio::awaitable<outcome> forward(const request_head& req, const proxy::runtime& rt, const config::route& route,
-                                   proxy::request_context& ctx);
+  asio::awaitable<outcome> forward(const request_head& req, const proxy::runtime& rt,
+                                   const config::route& route, proxy::request_context& ctx);
   // errc::internal: the client went away (nothing to answer).
-  asio::awaitable<errc> send_request_body(const request_head& req, std::uint64_t max_body, std::uint64_t already_sent);
+  asio::awaitable<errc> send_request_body(const request_head& req, std::uint64_t max_body,
+                                          std::uint64_t already_sent);
   asio::awaitable<outcome> relay_response(const request_head& req, proxy::upstream_target& target,
                                           std::unique_ptr<byte_stream>& conn, const response_head& res);
   asio::awaitable<void> tunnel(byte_stream& upstream);
@@ -74,20 +75,20 @@ class session : public std::enable_shared_from_this<session> {
 
   worker& worker_;
   byte_stream client_;
-  byte_stream* upstream_ = nullptr;  // current upstream connection, for deadline cancellation
-  io_buffer in_;                     // client → keygate (held only while bytes are buffered)
+  byte_stream* upstream_ = nullptr;     // current upstream connection, for deadline cancellation
+  io_buffer in_;                        // client → keygate (held only while bytes are buffered)
   std::array<char, 4096> first_bytes_;  // the read that waits for a head's first bytes
-  io_buffer up_in_;                  // upstream → keygate
+  io_buffer up_in_;                     // upstream → keygate
   // Per-request state kept across requests so a keep-alive connection reuses its capacity.
-  std::string head_copy_;            // the current request head (parsed views point here)
-  std::string response_head_copy_;   // the current response head (likewise)
-  request_head req_;                 // parsed from head_copy_
-  response_head res_;                // parsed from response_head_copy_
-  std::string request_id_;           // the current request's X-Request-Id
-  std::string traceparent_;          // the current request's traceparent
-  std::string upstream_head_;        // the head sent upstream
-  std::string identity_;             // the identity header lines of the current request
-  std::string out_;                  // scratch for heads and re-chunked bodies
+  std::string head_copy_;           // the current request head (parsed views point here)
+  std::string response_head_copy_;  // the current response head (likewise)
+  request_head req_;                // parsed from head_copy_
+  response_head res_;               // parsed from response_head_copy_
+  std::string request_id_;          // the current request's X-Request-Id
+  std::string traceparent_;         // the current request's traceparent
+  std::string upstream_head_;       // the head sent upstream
+  std::string identity_;            // the identity header lines of the current request
+  std::string out_;                 // scratch for heads and re-chunked bodies
   steady::time_point deadline_ = steady::time_point::max();
   bool timed_out_ = false;
   bool idle_ = true;  // waiting for the next request: may be closed by a drain

@@ -3,11 +3,11 @@
 // lives on one worker"). Other threads talk to a worker only by posting to its io_context.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -24,9 +24,9 @@ class session;
 struct worker_shared {
   explicit worker_shared(obs::registry& m) : metrics(m) {}
   obs::registry& metrics;
-  proxy::auth_phase* auth = nullptr;           // nullptr: no credential store configured
+  proxy::auth_phase* auth = nullptr;                // nullptr: no credential store configured
   boost::asio::ssl::context* server_tls = nullptr;  // public listener TLS, or nullptr
-  std::atomic<std::size_t> connections{0};     // across all workers, for max_connections
+  std::atomic<std::size_t> connections{0};          // across all workers, for max_connections
   obs::gauge* active_connections = nullptr;
   obs::counter_family* framing_rejections = nullptr;
   obs::counter* rejected_connections = nullptr;  // over max_connections

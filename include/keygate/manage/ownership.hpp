@@ -13,6 +13,7 @@
 
 namespace keygate::manage {
 
-errc may_invalidate(const actor& a, std::string_view tenant_id, std::optional<std::string_view> user_id) noexcept;
+errc may_invalidate(const actor& a, std::string_view tenant_id,
+                    std::optional<std::string_view> user_id) noexcept;
 
 }  // namespace keygate::manage

@@ -12,7 +12,8 @@ namespace keygate::obs {
 void setup_logging(const config::log& log);
 
 struct access_record {
-  std::string_view request_id, method, path, route, upstream, auth_method, key_id, tenant, cache_tier, client_ip;
+  std::string_view request_id, method, path, route, upstream, auth_method, key_id, tenant, cache_tier,
+      client_ip;
   unsigned status = 0;
   double duration_ms = 0;
   bool would_deny = false;

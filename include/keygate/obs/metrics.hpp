@@ -40,7 +40,7 @@ class gauge {
 class histogram {
  public:
   static constexpr std::array<double, 14> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                 0.1,    0.25,  0.5,    1,     2.5,   5,     10};
+                                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   void observe(double seconds) noexcept;
   void render(std::string& out, std::string_view name, std::string_view labels) const;
 
@@ -99,7 +99,8 @@ class registry {
  public:
   counter_family& counters(const std::string& name, const std::string& help, std::vector<std::string> labels);
   gauge_family& gauges(const std::string& name, const std::string& help, std::vector<std::string> labels);
-  histogram_family& histograms(const std::string& name, const std::string& help, std::vector<std::string> labels);
+  histogram_family& histograms(const std::string& name, const std::string& help,
+                               std::vector<std::string> labels);
   std::string render() const;  // Prometheus text exposition format 0.0.4
 
  private:

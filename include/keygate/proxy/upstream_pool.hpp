@@ -51,7 +51,7 @@ class upstream_pool {
 struct upstream_target {
   upstream_target(const config::upstream& cfg, unsigned workers, obs::registry& metrics);
   config::upstream cfg;
-  std::unique_ptr<boost::asio::ssl::context> tls;  // https upstreams only
+  std::unique_ptr<boost::asio::ssl::context> tls;     // https upstreams only
   std::vector<std::unique_ptr<upstream_pool>> pools;  // one per worker
   obs::histogram* latency;                            // response-head latency
   obs::counter* connect_errors;

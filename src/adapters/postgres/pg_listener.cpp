@@ -28,8 +28,13 @@ using wait_type = asio::posix::stream_descriptor::wait_type;
 // peer is noticed in about a minute instead of the kernel's two hours).
 PGconn* start_connect(const std::string& url) {
   const std::string app(listener_application_name);
-  const char* const keywords[] = {"dbname",         "application_name",    "keepalives", "keepalives_idle",
-                                  "keepalives_interval", "keepalives_count", nullptr};
+  const char* const keywords[] = {"dbname",
+                                  "application_name",
+                                  "keepalives",
+                                  "keepalives_idle",
+                                  "keepalives_interval",
+                                  "keepalives_count",
+                                  nullptr};
   const char* const values[] = {url.c_str(), app.c_str(), "1", "30", "10", "3", nullptr};
   return PQconnectStartParams(keywords, values, 1);
 }
@@ -72,9 +77,12 @@ listen_outcome listen_results(PGconn* c) {
   bool failed = false;
   while (PGresult* r = PQgetResult(c)) {
     const auto st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK) ++commands;
-    else if (st == PGRES_TUPLES_OK) out.triggers = PQntuples(r) == 1 && std::string_view(PQgetvalue(r, 0, 0)) != "0";
-    else failed = true;
+    if (st == PGRES_COMMAND_OK)
+      ++commands;
+    else if (st == PGRES_TUPLES_OK)
+      out.triggers = PQntuples(r) == 1 && std::string_view(PQgetvalue(r, 0, 0)) != "0";
+    else
+      failed = true;
     PQclear(r);
   }
   out.ok = commands == 1 && !failed;
@@ -85,7 +93,8 @@ listen_outcome listen_results(PGconn* c) {
 std::vector<std::string> take_notifications(PGconn* c) {
   std::vector<std::string> out;
   while (PGnotify* n = PQnotifies(c)) {
-    if (n->relname && std::string_view(n->relname) == notify_channel) out.emplace_back(n->extra ? n->extra : "");
+    if (n->relname && std::string_view(n->relname) == notify_channel)
+      out.emplace_back(n->extra ? n->extra : "");
     PQfreemem(n);
   }
   while (!PQisBusy(c)) {
@@ -98,8 +107,8 @@ std::vector<std::string> take_notifications(PGconn* c) {
 
 class listener_state : public std::enable_shared_from_this<listener_state> {
  public:
-  listener_state(asio::any_io_executor executor, listener_options options, store::change_feed::handlers handlers,
-                 obs::registry& metrics)
+  listener_state(asio::any_io_executor executor, listener_options options,
+                 store::change_feed::handlers handlers, obs::registry& metrics)
       : executor_(std::move(executor)),
         options_(std::move(options)),
         handlers_(std::move(handlers)),
@@ -107,12 +116,14 @@ class listener_state : public std::enable_shared_from_this<listener_state> {
         backoff_timer_(executor_),
         connected_gauge_(metrics
                              .gauges("keygate_pg_listener_connected",
-                                     "1 while the Postgres LISTEN connection for change notifications is up", {})
+                                     "1 while the Postgres LISTEN connection for change notifications is up",
+                                     {})
                              .with({})),
-        reconnects_(metrics
-                        .counters("keygate_pg_listener_reconnects_total",
-                                  "Postgres LISTEN connections re-established after a loss or failed attempts", {})
-                        .with({})) {}
+        reconnects_(
+            metrics
+                .counters("keygate_pg_listener_reconnects_total",
+                          "Postgres LISTEN connections re-established after a loss or failed attempts", {})
+                .with({})) {}
 
   ~listener_state() { stop(); }
 
@@ -174,9 +185,10 @@ class listener_state : public std::enable_shared_from_this<listener_state> {
       co_await std::move(listening);
       set_connected(false);
       if (stopping_) break;
-      spdlog::warn("postgres listener: connection lost ({}); reconnecting, the local credential cache is dropped "
-                   "once listening again",
-                   error_of(conn_));
+      spdlog::warn(
+          "postgres listener: connection lost ({}); reconnecting, the local credential cache is dropped "
+          "once listening again",
+          error_of(conn_));
       close();
       missed = true;
       co_await sleep(options_.backoff_initial);
@@ -193,8 +205,8 @@ class listener_state : public std::enable_shared_from_this<listener_state> {
     auto polling = PGRES_POLLING_WRITING;  // as libpq documents for the first round
     while (polling != PGRES_POLLING_OK) {
       if (polling == PGRES_POLLING_FAILED) co_return errc::store_unavailable;
-      auto waiting = wait_socket(polling == PGRES_POLLING_READING ? wait_type::wait_read : wait_type::wait_write,
-                                 deadline);
+      auto waiting = wait_socket(
+          polling == PGRES_POLLING_READING ? wait_type::wait_read : wait_type::wait_write, deadline);
       if (const auto ec = co_await std::move(waiting)) co_return ec;
       polling = PQconnectPoll(conn_);
     }
@@ -217,8 +229,9 @@ class listener_state : public std::enable_shared_from_this<listener_state> {
     const auto outcome = listen_results(conn_);
     if (!outcome.ok) co_return errc::store_unavailable;
     if (!outcome.triggers)
-      spdlog::warn("postgres listener: the triggers of migration 0002_invalidation_notify are missing (run `keygate "
-                   "migrate`): direct SQL edits are not announced until then");
+      spdlog::warn(
+          "postgres listener: the triggers of migration 0002_invalidation_notify are missing (run `keygate "
+          "migrate`): direct SQL edits are not announced until then");
     co_return error_code{};
   }
 
@@ -352,8 +365,10 @@ class pg_change_feed final : public store::change_feed {
 }  // namespace
 
 std::unique_ptr<store::change_feed> make_pg_listener(asio::any_io_executor executor, listener_options options,
-                                                     store::change_feed::handlers handlers, obs::registry& metrics) {
-  auto state = std::make_shared<listener_state>(std::move(executor), std::move(options), std::move(handlers), metrics);
+                                                     store::change_feed::handlers handlers,
+                                                     obs::registry& metrics) {
+  auto state =
+      std::make_shared<listener_state>(std::move(executor), std::move(options), std::move(handlers), metrics);
   state->start();
   return std::make_unique<pg_change_feed>(std::move(state));
 }

@@ -35,14 +35,16 @@ inline constexpr std::string_view notify_channel = "keygate_invalidate";
 inline constexpr std::string_view listener_application_name = "keygate-listen";
 
 struct listener_options {
-  std::string url;  // libpq URI or key=value string (store.postgres.url)
+  std::string url;                                  // libpq URI or key=value string (store.postgres.url)
   std::chrono::milliseconds connect_timeout{5000};  // connect + LISTEN
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
 };
 
 // Starts listening at once (in the background on `executor`). `metrics` must outlive the feed.
-std::unique_ptr<store::change_feed> make_pg_listener(boost::asio::any_io_executor executor, listener_options options,
-                                                     store::change_feed::handlers handlers, obs::registry& metrics);
+std::unique_ptr<store::change_feed> make_pg_listener(boost::asio::any_io_executor executor,
+                                                     listener_options options,
+                                                     store::change_feed::handlers handlers,
+                                                     obs::registry& metrics);
 
 }  // namespace keygate::postgres

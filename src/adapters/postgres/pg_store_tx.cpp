@@ -190,7 +190,7 @@ result<store::session> pg_store_tx::get_session(std::string_view id, bool for_up
 }
 
 result<std::vector<store::session>> pg_store_tx::list_sessions(std::string_view tenant_id,
-                                                              std::optional<std::string_view> user_id) {
+                                                               std::optional<std::string_view> user_id) {
   return step([&] {
     std::vector<store::session> out;
     const auto r = user_id ? tx_.exec_prepared(name_of(q::list_sessions_by_user), std::string(tenant_id),

@@ -122,12 +122,32 @@ inline constexpr std::string_view bulk_insert_keys_tail =
     " ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash";
 
 inline constexpr statement all[] = {
-    find_key_by_hash,     find_session_by_hash, insert_tenant,     get_tenant,
-    list_tenants,         insert_user,          get_user,          get_user_for_update,
-    list_users,           count_live_keys,      insert_key,        get_key,
-    get_key_for_update,   list_keys_by_tenant,  list_keys_by_user, update_key_state,
-    touch_last_used,      insert_session,       get_session,       get_session_for_update, list_sessions_by_tenant, list_sessions_by_user,
-    update_session_state, insert_audit,         list_audit_all,    list_audit_tenant,
+    find_key_by_hash,
+    find_session_by_hash,
+    insert_tenant,
+    get_tenant,
+    list_tenants,
+    insert_user,
+    get_user,
+    get_user_for_update,
+    list_users,
+    count_live_keys,
+    insert_key,
+    get_key,
+    get_key_for_update,
+    list_keys_by_tenant,
+    list_keys_by_user,
+    update_key_state,
+    touch_last_used,
+    insert_session,
+    get_session,
+    get_session_for_update,
+    list_sessions_by_tenant,
+    list_sessions_by_user,
+    update_session_state,
+    insert_audit,
+    list_audit_all,
+    list_audit_tenant,
 };
 
 #undef KG_TS_IN

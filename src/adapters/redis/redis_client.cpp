@@ -10,17 +10,18 @@
 //               TCP connections but never answers it, so the breaker stays open until it thaws.
 // The breaker is the connection: open = not serving. Backoff doubles per failed attempt (and per
 // connection that did not survive `backoff_max`), capped, and resets after a stable connection.
+#include "keygate/cache/redis_client.hpp"
+
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <atomic>
 #include <exception>
 
-#include "keygate/cache/redis_client.hpp"
 #include "keygate/obs/metrics.hpp"
 #include "redis_connection.hpp"
 #include "redis_metrics.hpp"
@@ -37,7 +38,10 @@ namespace {
 class client_state : public std::enable_shared_from_this<client_state> {
  public:
   client_state(asio::any_io_executor executor, cache::redis_options options, obs::registry& registry)
-      : executor_(std::move(executor)), options_(std::move(options)), metrics_(registry), backoff_timer_(executor_) {
+      : executor_(std::move(executor)),
+        options_(std::move(options)),
+        metrics_(registry),
+        backoff_timer_(executor_) {
     metrics_.breaker_open.add(1);  // not serving until the first probe answers
   }
 

@@ -87,7 +87,9 @@ redis_connection::redis_connection(asio::any_io_executor executor)
   closed_signal_.expires_at(asio::steady_timer::time_point::max());
 }
 
-redis_connection::~redis_connection() { close(); }
+redis_connection::~redis_connection() {
+  close();
+}
 
 asio::awaitable<error_code> redis_connection::connect(const std::string& host, unsigned short port,
                                                       std::chrono::milliseconds deadline) {
@@ -104,8 +106,9 @@ asio::awaitable<error_code> redis_connection::connect(const std::string& host, u
   } else {
     asio::ip::tcp::resolver resolver(executor_);
     asio::steady_timer timer(executor_, until);
-    auto outcome = co_await (resolver.async_resolve(host, std::to_string(port), asio::as_tuple(asio::use_awaitable)) ||
-                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    auto outcome =
+        co_await (resolver.async_resolve(host, std::to_string(port), asio::as_tuple(asio::use_awaitable)) ||
+                  timer.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (outcome.index() == 1) co_return errc::cache_timeout;
     auto [rec, results] = std::get<0>(outcome);
     if (rec || results.empty()) co_return errc::cache_unavailable;
@@ -143,7 +146,8 @@ asio::awaitable<error_code> redis_connection::connect(const std::string& host, u
 }
 
 bool redis_connection::send(const std::vector<std::string>& argv, reply_fn fn, void* privdata) {
-  if (ac_ == nullptr || closing_ || argv.empty() || argv.size() > std::numeric_limits<int>::max()) return false;
+  if (ac_ == nullptr || closing_ || argv.empty() || argv.size() > std::numeric_limits<int>::max())
+    return false;
   std::vector<const char*> ptrs;
   std::vector<std::size_t> lens;
   ptrs.reserve(argv.size());
@@ -214,12 +218,14 @@ void redis_connection::arm_read() {
 
 void redis_connection::arm_write() {
   write_armed_ = true;
-  descriptor_.async_wait(asio::posix::descriptor_base::wait_write, [self = shared_from_this()](error_code ec) {
-    self->write_armed_ = false;
-    if (ec || self->ac_ == nullptr || !self->want_write_) return;
-    redisAsyncHandleWrite(self->ac_);  // may complete the connect, or free the context
-    if (self->ac_ != nullptr && self->want_write_ && !self->write_armed_) self->arm_write();
-  });
+  descriptor_.async_wait(asio::posix::descriptor_base::wait_write,
+                         [self = shared_from_this()](error_code ec) {
+                           self->write_armed_ = false;
+                           if (ec || self->ac_ == nullptr || !self->want_write_) return;
+                           redisAsyncHandleWrite(self->ac_);  // may complete the connect, or free the context
+                           if (self->ac_ != nullptr && self->want_write_ && !self->write_armed_)
+                             self->arm_write();
+                         });
 }
 
 void redis_connection::on_add_read(void* p) {
@@ -228,7 +234,9 @@ void redis_connection::on_add_read(void* p) {
   if (!self->read_armed_ && self->descriptor_.is_open()) self->arm_read();
 }
 
-void redis_connection::on_del_read(void* p) { static_cast<redis_connection*>(p)->want_read_ = false; }
+void redis_connection::on_del_read(void* p) {
+  static_cast<redis_connection*>(p)->want_read_ = false;
+}
 
 void redis_connection::on_add_write(void* p) {
   auto* self = static_cast<redis_connection*>(p);
@@ -236,9 +244,13 @@ void redis_connection::on_add_write(void* p) {
   if (!self->write_armed_ && self->descriptor_.is_open()) self->arm_write();
 }
 
-void redis_connection::on_del_write(void* p) { static_cast<redis_connection*>(p)->want_write_ = false; }
+void redis_connection::on_del_write(void* p) {
+  static_cast<redis_connection*>(p)->want_write_ = false;
+}
 
-void redis_connection::on_cleanup(void* p) { static_cast<redis_connection*>(p)->context_gone(); }
+void redis_connection::on_cleanup(void* p) {
+  static_cast<redis_connection*>(p)->context_gone();
+}
 
 void redis_connection::on_connect(const redisAsyncContext* ac, int status) {
   auto* self = static_cast<redis_connection*>(ac->data);

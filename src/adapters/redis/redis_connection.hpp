@@ -63,7 +63,7 @@ class redis_connection : public std::enable_shared_from_this<redis_connection> {
   // connection stays open; a late reply is discarded), cache_unavailable when not open or lost.
   // Caller cancellation is reported as cache_timeout.
   boost::asio::awaitable<result<cache::redis_reply>> command(std::vector<std::string> argv,
-                                                            std::chrono::milliseconds deadline);
+                                                             std::chrono::milliseconds deadline);
 
   // Turns on TCP keepalive (hiredis defaults) so a silently dead peer is noticed eventually.
   void enable_keepalive();

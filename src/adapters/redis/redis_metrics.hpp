@@ -13,7 +13,8 @@ struct redis_metrics {
         unavailable(errors(r).with({"redis", "unavailable"})),
         error_reply(errors(r).with({"redis", "error"})),
         breaker_open(r.gauges("keygate_redis_breaker_open",
-                              "Redis clients currently not serving (disconnected or circuit breaker open)", {})
+                              "Redis clients currently not serving (disconnected or circuit breaker open)",
+                              {})
                          .with({})),
         reconnects(r.counters("keygate_redis_reconnects_total",
                               "Redis connections re-established after a loss or failed attempts", {})
@@ -27,8 +28,8 @@ struct redis_metrics {
 
  private:
   static obs::counter_family& errors(obs::registry& r) {
-    return r.counters("keygate_dependency_errors_total", "Errors talking to dependencies, by dependency and kind",
-                      {"dependency", "kind"});
+    return r.counters("keygate_dependency_errors_total",
+                      "Errors talking to dependencies, by dependency and kind", {"dependency", "kind"});
   }
 };
 

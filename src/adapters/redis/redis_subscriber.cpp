@@ -13,21 +13,21 @@
 // Liveness: a killed connection (CLIENT KILL, restart) is seen as EOF/reset at once; a silently
 // dead peer by TCP keepalive. A frozen server needs no detection here: nothing can be published
 // through it either, so no message is missed while it is frozen.
+#include "keygate/cache/redis_subscriber.hpp"
+
+#include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <hiredis/hiredis.h>
-
-#include <atomic>
 #include <exception>
 #include <map>
 
-#include "keygate/cache/redis_subscriber.hpp"
 #include "redis_connection.hpp"
 #include "redis_metrics.hpp"
 
@@ -103,15 +103,15 @@ class subscriber_state : public std::enable_shared_from_this<subscriber_state> {
     } else if (k == "message") {
       std::string channel(reply.element[1]->str, reply.element[1]->len);
       std::string payload(reply.element[2]->str, reply.element[2]->len);
-      asio::post(self->executor_, [weak = self->weak_from_this(), channel = std::move(channel),
-                                   payload = std::move(payload)] {
-        auto s = weak.lock();
-        if (!s || s->stopping_) return;
-        auto it = s->channels_.find(channel);
-        if (it == s->channels_.end() || !it->second.on_message) return;
-        auto fn = it->second.on_message;  // a copy: the callback may subscribe() and rehash
-        guarded("on_message", [&] { fn(payload); });
-      });
+      asio::post(self->executor_,
+                 [weak = self->weak_from_this(), channel = std::move(channel), payload = std::move(payload)] {
+                   auto s = weak.lock();
+                   if (!s || s->stopping_) return;
+                   auto it = s->channels_.find(channel);
+                   if (it == s->channels_.end() || !it->second.on_message) return;
+                   auto fn = it->second.on_message;  // a copy: the callback may subscribe() and rehash
+                   guarded("on_message", [&] { fn(payload); });
+                 });
     }
   }
 

@@ -83,8 +83,7 @@ store::api_key api_key(const Row& r) {
 
 template <class Row>
 store::session session(const Row& r) {
-  return store::session{r.text(0), r.text(1),     r.text(2),       r.text(3),
-                        time(r, 4), time(r, 5), opt_time(r, 6)};
+  return store::session{r.text(0), r.text(1), r.text(2), r.text(3), time(r, 4), time(r, 5), opt_time(r, 6)};
 }
 
 template <class Row>

@@ -40,7 +40,7 @@ inline constexpr std::string_view get_user =
 inline constexpr std::string_view list_users =
     "SELECT id, tenant_id, role, disabled_at, created_at FROM users WHERE tenant_id = ?1 ORDER BY id";
 
-#define KG_KEY_COLS                                                                               \
+#define KG_KEY_COLS                                                                                 \
   "id, tenant_id, user_id, name, description, display_prefix, key_hash, scopes, role, created_at, " \
   "updated_at, expires_at, disabled_at, revoked_at, last_used_at, rotated_from"
 inline constexpr std::string_view count_live_keys =
@@ -68,7 +68,8 @@ inline constexpr std::string_view insert_session =
     "INSERT INTO sessions (id, token_hash, tenant_id, user_id, created_at, expires_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 inline constexpr std::string_view get_session =
-    "SELECT id, token_hash, tenant_id, user_id, created_at, expires_at, revoked_at FROM sessions WHERE id = ?1";
+    "SELECT id, token_hash, tenant_id, user_id, created_at, expires_at, revoked_at FROM sessions WHERE id = "
+    "?1";
 inline constexpr std::string_view update_session_state = "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1";
 inline constexpr std::string_view list_sessions_by_tenant =
     "SELECT id, token_hash, tenant_id, user_id, created_at, expires_at, revoked_at FROM sessions "

@@ -101,7 +101,8 @@ std::string statement::text(unsigned i) const {
   const auto col = static_cast<int>(i);
   const auto* p = sqlite3_column_text(stmt_, col);
   if (!p) return {};
-  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
 std::optional<std::string> statement::opt_text(unsigned i) const {

@@ -8,7 +8,8 @@ thread_local connection* t_current = nullptr;
 }  // namespace
 
 lane::lane(const sqlite_options& o, connection::role r, unsigned threads) : options_(o) {
-  for (unsigned i = 0; i < std::max(threads, 1u); ++i) connections_.push_back(std::make_unique<connection>(o, r));
+  for (unsigned i = 0; i < std::max(threads, 1u); ++i)
+    connections_.push_back(std::make_unique<connection>(o, r));
   for (auto& c : connections_) threads_.emplace_back([this, cp = c.get()] { thread_main(*cp); });
 }
 

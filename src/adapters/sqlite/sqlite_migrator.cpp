@@ -58,7 +58,8 @@ adapters::migrate_report migrate(sqlite_store& store) {
         c.arm(steady::now() + migration_step_timeout);
         c.exec(std::string(sources[next].sql));
         auto rec = c.prepare(queries::record_migration);
-        rec.bind_all(st[next].version, st[next].name, st[next].checksum, adapters::micros(store::clock::now()));
+        rec.bind_all(st[next].version, st[next].name, st[next].checksum,
+                     adapters::micros(store::clock::now()));
         rec.run();
         c.exec("COMMIT");
         report.applied.push_back(st[next].version + "_" + st[next].name);
@@ -77,7 +78,8 @@ adapters::migrate_report migrate(sqlite_store& store) {
   });
   if (!r) {
     report.code = static_cast<errc>(r.error().value());
-    report.message = "cannot use SQLite database " + store.options().path + ": " + std::string(code_name(report.code));
+    report.message =
+        "cannot use SQLite database " + store.options().path + ": " + std::string(code_name(report.code));
   }
   return report;
 }

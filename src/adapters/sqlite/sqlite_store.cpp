@@ -51,15 +51,17 @@ result<T> sqlite_store::run_blocking(lane& l, std::function<result<T>(connection
   // Already on the writer thread (inside run()): use its connection directly.
   if (auto* c = lane::current(); c && c->kind() == connection::role::writer) return f(*c);
   return adapters::block_on<T>([&](adapters::completion<T> complete) {
-    return l.try_submit([&f, complete](result<connection*> c) { complete(c ? f(**c) : result<T>(c.error())); },
-                        steady::now() + options_.query_timeout);
+    return l.try_submit(
+        [&f, complete](result<connection*> c) { complete(c ? f(**c) : result<T>(c.error())); },
+        steady::now() + options_.query_timeout);
   });
 }
 
 // Resumes the awaiting coroutine on its own executor (shared/pool_bridge.hpp).
 template <class T>
 asio::awaitable<result<T>> sqlite_store::run_async(lane& l, std::function<result<T>(connection&)> f) {
-  return adapters::resume_on_caller<T>([this, &l, f = std::move(f)](adapters::completion<T> complete) mutable {
+  return adapters::resume_on_caller<T>([this, &l,
+                                        f = std::move(f)](adapters::completion<T> complete) mutable {
     return l.try_submit(
         [f = std::move(f), complete](result<connection*> c) { complete(c ? f(**c) : result<T>(c.error())); },
         steady::now() + options_.query_timeout);

@@ -198,7 +198,7 @@ result<store::session> sqlite_store_tx::get_session(std::string_view id, bool /*
 }
 
 result<std::vector<store::session>> sqlite_store_tx::list_sessions(std::string_view tenant_id,
-                                                                  std::optional<std::string_view> user_id) {
+                                                                   std::optional<std::string_view> user_id) {
   return step([&] {
     auto s = c_.prepare(user_id ? q::list_sessions_by_user : q::list_sessions_by_tenant);
     s.bind(1, tenant_id);

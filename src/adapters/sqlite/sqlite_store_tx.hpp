@@ -31,7 +31,7 @@ class sqlite_store_tx final : public store::store_tx {
   result<store::session> get_session(std::string_view id, bool for_update) override;
   result<void> update_session_state(const store::session& s) override;
   result<std::vector<store::session>> list_sessions(std::string_view tenant_id,
-                                                   std::optional<std::string_view> user_id) override;
+                                                    std::optional<std::string_view> user_id) override;
   result<void> insert_audit(const store::audit_event& e) override;
   result<std::vector<store::audit_event>> list_audit(std::optional<std::string_view> tenant_id,
                                                      std::size_t limit) override;

@@ -39,13 +39,15 @@ gateway_config& gateway_config::server(const std::string& line) {
   return *this;
 }
 
-gateway_config& gateway_config::store_postgres(const std::string& url, std::map<std::string, std::string> settings) {
+gateway_config& gateway_config::store_postgres(const std::string& url,
+                                               std::map<std::string, std::string> settings) {
   postgres_url = url;
   postgres_settings = std::move(settings);
   return *this;
 }
 
-gateway_config& gateway_config::cache_redis(const std::string& url, const std::string& ns, const std::string& timeout) {
+gateway_config& gateway_config::cache_redis(const std::string& url, const std::string& ns,
+                                            const std::string& timeout) {
   redis_url = url;
   redis_namespace = ns;
   redis_timeout = timeout;
@@ -69,8 +71,10 @@ gateway_config& gateway_config::auth(const std::string& key, const std::string& 
 
 std::string gateway_config::render(unsigned short public_port, unsigned short internal_port) const {
   // Short, test-friendly defaults; tests override what they exercise.
-  std::map<std::string, std::string> lim{{"header_timeout", "5s"},   {"body_idle_timeout", "5s"},
-                                         {"idle_timeout", "5s"},     {"drain_timeout", "3s"},
+  std::map<std::string, std::string> lim{{"header_timeout", "5s"},
+                                         {"body_idle_timeout", "5s"},
+                                         {"idle_timeout", "5s"},
+                                         {"drain_timeout", "3s"},
                                          {"max_connections", "1000"}};
   for (const auto& [k, v] : limits) lim[k] = v;
   std::ostringstream y;
@@ -154,8 +158,8 @@ gateway::gateway(gateway_config cfg, millis start_timeout) : cfg_(std::move(cfg)
     if (text.find("in use") == std::string::npos) break;
   }
   if (!started_) {
-    ADD_FAILURE() << "keygate serve did not start (listening on 127.0.0.1:" << public_port_ << " and :"
-                  << internal_port_ << ")\n--- config ---\n"
+    ADD_FAILURE() << "keygate serve did not start (listening on 127.0.0.1:" << public_port_
+                  << " and :" << internal_port_ << ")\n--- config ---\n"
                   << read_file(config_path_) << "--- keygate log ---\n"
                   << log();
   }
@@ -165,9 +169,7 @@ bool gateway::start_once(millis timeout) {
   public_port_ = free_port();
   do internal_port_ = free_port();
   while (internal_port_ == public_port_);
-  {
-    std::ofstream(config_path_) << cfg_.render(public_port_, internal_port_);
-  }
+  { std::ofstream(config_path_) << cfg_.render(public_port_, internal_port_); }
   proc_.reset();
   proc_ = std::make_unique<child_process>(
       std::vector<std::string>{keygate_binary(), "serve", "--config", config_path_}, env_map{}, log_path_);
@@ -186,12 +188,16 @@ gateway::~gateway() {
   if (proc_ && !stopped_) stop(5s);
   if (started_ && ::testing::Test::HasFailure()) {  // (a failed start already printed the log)
     auto text = log();
-    if (text.size() > 64 * 1024) text = "[... " + std::to_string(text.size() - 64 * 1024) + " bytes ...]\n" + text.substr(text.size() - 64 * 1024);
+    if (text.size() > 64 * 1024)
+      text = "[... " + std::to_string(text.size() - 64 * 1024) + " bytes ...]\n" +
+             text.substr(text.size() - 64 * 1024);
     std::cerr << "--- keygate log (" << log_path_ << ") ---\n" << text << "--- end of keygate log ---\n";
   }
 }
 
-std::string gateway::log() const { return read_file(log_path_); }
+std::string gateway::log() const {
+  return read_file(log_path_);
+}
 
 bool gateway::wait_for_log(const std::string& needle, millis timeout, std::size_t from) const {
   const auto deadline = steady::now() + timeout;
@@ -203,7 +209,9 @@ bool gateway::wait_for_log(const std::string& needle, millis timeout, std::size_
   }
 }
 
-bool gateway::running() { return proc_ && proc_->running(); }
+bool gateway::running() {
+  return proc_ && proc_->running();
+}
 
 void gateway::signal(int sig) {
   if (proc_) proc_->signal(sig);
@@ -243,9 +251,7 @@ void gateway::rewrite_config(const gateway_config& cfg) {
 void gateway::rewrite_config_text(const std::string& yaml) {
   // Write a sibling and rename, so keygate never reads a half-written file.
   const auto tmp = config_path_ + ".tmp";
-  {
-    std::ofstream(tmp) << yaml;
-  }
+  { std::ofstream(tmp) << yaml; }
   std::rename(tmp.c_str(), config_path_.c_str());
 }
 

@@ -1,9 +1,8 @@
 // Integration-test support: a running `keygate serve` with a generated config.
 //
 //   recording_upstream up;
-//   gateway gw(gateway_config{}.upstream("app", up.url()).route("{match: {prefix: /}, upstream: app, auth: none}"));
-//   ASSERT_TRUE(gw.started()) << gw.log();
-//   http_client c(gw.port());
+//   gateway gw(gateway_config{}.upstream("app", up.url()).route("{match: {prefix: /}, upstream: app, auth:
+//   none}")); ASSERT_TRUE(gw.started()) << gw.log(); http_client c(gw.port());
 //
 // The config has public + internal listeners on free 127.0.0.1 ports, `workers: 1`, short
 // timeouts, the given upstreams/routes, JSON access logging and no `store` section. keygate's
@@ -54,7 +53,8 @@ struct gateway_config {
   gateway_config& limit(const std::string& key, const std::string& value);
   gateway_config& server(const std::string& line);
   gateway_config& store_postgres(const std::string& url, std::map<std::string, std::string> settings = {});
-  gateway_config& cache_redis(const std::string& url, const std::string& ns, const std::string& timeout = "50ms");
+  gateway_config& cache_redis(const std::string& url, const std::string& ns,
+                              const std::string& timeout = "50ms");
   gateway_config& cache_local(const std::string& key, const std::string& value);
   gateway_config& cache(const std::string& key, const std::string& value);
   gateway_config& auth(const std::string& key, const std::string& value);

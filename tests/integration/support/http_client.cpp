@@ -5,7 +5,9 @@
 
 namespace keygate::itest {
 
-nlohmann::json response::json() const { return nlohmann::json::parse(body, nullptr, false); }
+nlohmann::json response::json() const {
+  return nlohmann::json::parse(body, nullptr, false);
+}
 
 std::string response::describe() const {
   std::string out = "status=" + std::to_string(head.status) + " complete=" + (complete ? "yes" : "no");
@@ -42,7 +44,9 @@ http_client http_client::tls(unsigned short port, const tls_client_options& opts
   return http_client(conn::connect_tls(port, opts));
 }
 
-bool http_client::send(std::string_view raw) { return conn_.send_all(raw); }
+bool http_client::send(std::string_view raw) {
+  return conn_.send_all(raw);
+}
 
 bool http_client::send_slowly(std::string_view raw, std::size_t piece, millis delay) {
   if (piece == 0) piece = raw.size();
@@ -89,13 +93,16 @@ response http_client::read_response(std::string_view request_method, millis time
   const bool ok = reader_.read_body(
       kind, length,
       [&](std::string_view d) {
-        if (on_data) on_data(d);
-        else r.body.append(d);
+        if (on_data)
+          on_data(d);
+        else
+          r.body.append(d);
       },
       timeout);
   r.complete = ok;
   r.end = reader_.last_status();
-  if (!ok) r.error = reader_.error().empty() ? std::string("body ended: ") + to_string(r.end) : reader_.error();
+  if (!ok)
+    r.error = reader_.error().empty() ? std::string("body ended: ") + to_string(r.end) : reader_.error();
   return r;
 }
 

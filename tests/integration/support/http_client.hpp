@@ -1,9 +1,8 @@
 // Integration-test support: raw and tiny HTTP/1.1 clients (plain or TLS) for driving keygate.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

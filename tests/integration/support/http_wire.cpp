@@ -132,7 +132,8 @@ parse_result parse_head(std::string_view buf, bool is_request, message_head& hea
     const auto rest = line.substr(sp1 + 1);
     const auto sp2 = rest.find(' ');
     const auto code = rest.substr(0, sp2);
-    if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (code.size() != 3 ||
+        !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return set_why(why, "bad status code"), parse_result::error;
     head.status = std::stoi(std::string(code));
     head.reason = sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
@@ -146,9 +147,11 @@ parse_result parse_head(std::string_view buf, bool is_request, message_head& hea
       return set_why(why, "bare CR/LF in a field"), parse_result::error;
     if (line.front() == ' ' || line.front() == '\t') return set_why(why, "obs-fold"), parse_result::error;
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return set_why(why, "field without name"), parse_result::error;
+    if (colon == std::string_view::npos || colon == 0)
+      return set_why(why, "field without name"), parse_result::error;
     const auto name = line.substr(0, colon);
-    if (!std::all_of(name.begin(), name.end(), is_tchar)) return set_why(why, "bad field name"), parse_result::error;
+    if (!std::all_of(name.begin(), name.end(), is_tchar))
+      return set_why(why, "bad field name"), parse_result::error;
     const auto value = trim(line.substr(colon + 1));
     for (const char c : value)
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
@@ -212,7 +215,8 @@ bool http_reader::read_body(body_kind kind, std::uint64_t length,
                             const std::function<void(std::string_view)>& on_data, millis timeout,
                             header_list* trailers) {
   switch (kind) {
-    case body_kind::none: return true;
+    case body_kind::none:
+      return true;
     case body_kind::until_close:
       while (true) {
         if (!buf_.empty()) {

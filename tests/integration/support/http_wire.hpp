@@ -51,7 +51,8 @@ enum class parse_result { complete, incomplete, error };
 
 // Parses a head at the start of `buf` (requests: is_request). On complete, head.head_bytes says
 // how much of `buf` it used.
-parse_result parse_head(std::string_view buf, bool is_request, message_head& head, std::string* why = nullptr);
+parse_result parse_head(std::string_view buf, bool is_request, message_head& head,
+                        std::string* why = nullptr);
 
 // Body framing of a message (RFC 9112 §6.3).
 enum class body_kind { none, length, chunked, until_close };
@@ -91,7 +92,9 @@ class http_reader {
 std::string chunk(std::string_view data);
 
 // The deterministic body pattern used for large transfers: byte i of a body.
-inline char pattern_byte(std::uint64_t i) { return static_cast<char>('A' + (i * 7 + i / 4093) % 26); }
+inline char pattern_byte(std::uint64_t i) {
+  return static_cast<char>('A' + (i * 7 + i / 4093) % 26);
+}
 std::string pattern(std::uint64_t offset, std::size_t n);
 // FNV-1a 64 over a stream.
 struct fnv1a {

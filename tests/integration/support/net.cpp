@@ -65,10 +65,14 @@ sockaddr_in loopback(unsigned short port) {
 
 const char* to_string(io_status s) {
   switch (s) {
-    case io_status::data: return "data";
-    case io_status::closed: return "closed";
-    case io_status::reset: return "reset";
-    case io_status::timeout: return "timeout";
+    case io_status::data:
+      return "data";
+    case io_status::closed:
+      return "closed";
+    case io_status::reset:
+      return "reset";
+    case io_status::timeout:
+      return "timeout";
   }
   return "?";
 }
@@ -78,9 +82,13 @@ conn::conn(int fd) : fd_(fd) {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-conn::~conn() { close(); }
+conn::~conn() {
+  close();
+}
 
-conn::conn(conn&& o) noexcept : fd_(o.fd_), ssl_(o.ssl_), client_ctx_(o.client_ctx_) { o.reset_state(); }
+conn::conn(conn&& o) noexcept : fd_(o.fd_), ssl_(o.ssl_), client_ctx_(o.client_ctx_) {
+  o.reset_state();
+}
 
 conn& conn::operator=(conn&& o) noexcept {
   if (this != &o) {
@@ -301,7 +309,9 @@ listener::listener(unsigned short port, int backlog) {
   port_ = ntohs(a.sin_port);
 }
 
-listener::~listener() { close(); }
+listener::~listener() {
+  close();
+}
 
 conn listener::accept(millis timeout) {
   if (fd_ < 0) return {};
@@ -331,6 +341,8 @@ ssl_ctx_st* make_server_tls_context(const std::string& cert_file, const std::str
   return ctx;
 }
 
-void free_tls_context(ssl_ctx_st* ctx) { SSL_CTX_free(ctx); }
+void free_tls_context(ssl_ctx_st* ctx) {
+  SSL_CTX_free(ctx);
+}
 
 }  // namespace keygate::itest

@@ -63,10 +63,10 @@ class conn {
   // Reads until EOF/reset/deadline, appending to `out`; returns how it ended.
   io_status read_until_close(std::string& out, millis timeout);
 
-  void shutdown_write();        // half-close (FIN)
-  void close();                 // orderly close
-  void abort();                 // SO_LINGER 0 + close: sends RST
-  void shutdown_both() const;   // wakes a thread blocked on this socket (used by servers at stop)
+  void shutdown_write();       // half-close (FIN)
+  void close();                // orderly close
+  void abort();                // SO_LINGER 0 + close: sends RST
+  void shutdown_both() const;  // wakes a thread blocked on this socket (used by servers at stop)
   void set_recv_buffer(int bytes) const;
 
  private:

@@ -33,7 +33,9 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string keygate_binary() { return env("KEYGATE_BIN").value_or(KEYGATE_BINARY); }
+std::string keygate_binary() {
+  return env("KEYGATE_BIN").value_or(KEYGATE_BINARY);
+}
 
 namespace {
 
@@ -84,7 +86,8 @@ int decode_status(int status) {
 
 }  // namespace
 
-run_result run_keygate(const std::vector<std::string>& args, const env_map& extra, std::chrono::seconds timeout) {
+run_result run_keygate(const std::vector<std::string>& args, const env_map& extra,
+                       std::chrono::seconds timeout) {
   temp_dir dir;
   std::vector<std::string> argv{keygate_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -169,7 +172,9 @@ std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-std::string child_process::log() const { return read_file(log_path_); }
+std::string child_process::log() const {
+  return read_file(log_path_);
+}
 
 unsigned short free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

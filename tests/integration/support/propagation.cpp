@@ -5,8 +5,12 @@
 
 namespace keygate::itest::kc {
 
-credential key_credential(const created_key& k) { return {k.id, k.secret, bearer(k.secret)}; }
-credential session_credential(const created_key& s) { return {s.id, s.secret, cookie(s.secret)}; }
+credential key_credential(const created_key& k) {
+  return {k.id, k.secret, bearer(k.secret)};
+}
+credential session_credential(const created_key& s) {
+  return {s.id, s.secret, cookie(s.secret)};
+}
 
 double ms_between(steady::time_point a, steady::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -114,11 +118,13 @@ bool propagation_run(const node& a, const node& b, const std::function<credentia
 void report_propagation(const char* label, const propagation_stats& st, double seconds) {
   std::printf(
       "[ propagation ] %s: B rejected within 1 s in %d of %d runs (%.1f s). After the revocation returned: "
-      "p50 %.1f ms, p99 %.1f ms, max %.1f ms; since it started: p50 %.1f ms, p99 %.1f ms; the revocation took "
+      "p50 %.1f ms, p99 %.1f ms, max %.1f ms; since it started: p50 %.1f ms, p99 %.1f ms; the revocation "
+      "took "
       "p50 %.1f ms, p99 %.1f ms; first B request after the return already rejected in %d of %d runs\n",
-      label, st.passed, st.runs, seconds, percentile(st.after_return_ms, 50), percentile(st.after_return_ms, 99),
-      percentile(st.after_return_ms, 100), percentile(st.since_call_ms, 50), percentile(st.since_call_ms, 99),
-      percentile(st.call_ms, 50), percentile(st.call_ms, 99), st.immediate, st.runs);
+      label, st.passed, st.runs, seconds, percentile(st.after_return_ms, 50),
+      percentile(st.after_return_ms, 99), percentile(st.after_return_ms, 100),
+      percentile(st.since_call_ms, 50), percentile(st.since_call_ms, 99), percentile(st.call_ms, 50),
+      percentile(st.call_ms, 99), st.immediate, st.runs);
   std::fflush(stdout);
   ::testing::Test::RecordProperty("runs", st.runs);
   ::testing::Test::RecordProperty("passed", st.passed);

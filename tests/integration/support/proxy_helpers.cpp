@@ -11,14 +11,16 @@ gateway_config single_route_config(const recording_upstream& up, const std::stri
   return cfg;
 }
 
-::testing::AssertionResult is_json_error(const response& r, int status, std::initializer_list<const char*> codes) {
+::testing::AssertionResult is_json_error(const response& r, int status,
+                                         std::initializer_list<const char*> codes) {
   if (r.status() != status)
     return ::testing::AssertionFailure() << "expected status " << status << ", got " << r.describe();
   const auto ct = r.header("Content-Type");
   if (!ct || lower(*ct).rfind("application/json", 0) != 0)
     return ::testing::AssertionFailure() << "expected Content-Type application/json: " << r.describe();
   const auto j = r.json();
-  if (j.is_discarded() || !j.is_object()) return ::testing::AssertionFailure() << "body is not a JSON object: " << r.describe();
+  if (j.is_discarded() || !j.is_object())
+    return ::testing::AssertionFailure() << "body is not a JSON object: " << r.describe();
   if (!j.contains("error") || !j["error"].is_string())
     return ::testing::AssertionFailure() << "no string \"error\": " << r.describe();
   bool known = false;
@@ -45,8 +47,8 @@ gateway_config single_route_config(const recording_upstream& up, const std::stri
 namespace {
 
 // Parses `name{a="b",c="d"} value`; false for comments/other metrics.
-bool parse_sample(const std::string& line, const std::string& name, std::map<std::string, std::string>& labels,
-                  double& value) {
+bool parse_sample(const std::string& line, const std::string& name,
+                  std::map<std::string, std::string>& labels, double& value) {
   if (line.empty() || line[0] == '#' || line.rfind(name, 0) != 0) return false;
   std::size_t pos = name.size();
   if (pos < line.size() && line[pos] == '{') {
@@ -81,7 +83,8 @@ bool parse_sample(const std::string& line, const std::string& name, std::map<std
 
 }  // namespace
 
-double metric_sum(const std::string& text, const std::string& name, const std::map<std::string, std::string>& want) {
+double metric_sum(const std::string& text, const std::string& name,
+                  const std::map<std::string, std::string>& want) {
   std::istringstream in(text);
   std::string line;
   double sum = 0;
@@ -124,7 +127,8 @@ bool is_lower_hex(const std::string& s, std::size_t len) {
 
 bool is_valid_traceparent(const std::string& v) {
   if (v.size() != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
-  const auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16), flags = v.substr(53, 2);
+  const auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16),
+             flags = v.substr(53, 2);
   return version == "00" && is_lower_hex(trace, 32) && is_lower_hex(parent, 16) && is_lower_hex(flags, 2) &&
          trace != std::string(32, '0') && parent != std::string(16, '0');
 }

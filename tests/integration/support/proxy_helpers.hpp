@@ -19,7 +19,8 @@ gateway_config single_route_config(const recording_upstream& up, const std::stri
 
 // `r` is a keygate error: status, Content-Type application/json, body
 // {"error": one of codes, "message": string, "request_id": non-empty string}.
-::testing::AssertionResult is_json_error(const response& r, int status, std::initializer_list<const char*> codes);
+::testing::AssertionResult is_json_error(const response& r, int status,
+                                         std::initializer_list<const char*> codes);
 
 // `r` carries "Connection: close".
 ::testing::AssertionResult says_close(const response& r);

@@ -1,9 +1,9 @@
 #include "integration/support/recording_upstream.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "integration/support/websocket.hpp"
 
@@ -13,13 +13,20 @@ namespace {
 
 std::string reason_for(int status) {
   switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    default: return "Status";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 404:
+      return "Not Found";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Status";
   }
 }
 
@@ -62,10 +69,18 @@ void upstream_exchange::respond(int status, const header_list& headers, std::str
   if (!body.empty()) send(body);
 }
 
-bool upstream_exchange::send(std::string_view raw) { return connection.send_all(raw, 30s); }
-bool upstream_exchange::sleep(millis d) { return up_.sleep_interruptible(d); }
-bool upstream_exchange::stopping() const { return up_.stopping(); }
-unsigned short upstream_exchange::upstream_port() const { return up_.port(); }
+bool upstream_exchange::send(std::string_view raw) {
+  return connection.send_all(raw, 30s);
+}
+bool upstream_exchange::sleep(millis d) {
+  return up_.sleep_interruptible(d);
+}
+bool upstream_exchange::stopping() const {
+  return up_.stopping();
+}
+unsigned short upstream_exchange::upstream_port() const {
+  return up_.port();
+}
 
 void step_gate::release() {
   {
@@ -98,7 +113,8 @@ upstream_handler echo(bool keep_alive) {
     j["body_hash"] = r.body_hash;
     j["connection"] = r.connection;
     if (!keep_alive) x.close_after();
-    x.respond(200, {{"Content-Type", "application/json"}, {"X-Upstream-Port", std::to_string(x.upstream_port())}},
+    x.respond(200,
+              {{"Content-Type", "application/json"}, {"X-Upstream-Port", std::to_string(x.upstream_port())}},
               j.dump());
   };
 }
@@ -106,8 +122,10 @@ upstream_handler echo(bool keep_alive) {
 upstream_handler fixed_body(std::uint64_t n, bool chunked, std::size_t piece) {
   return [=](upstream_exchange& x) {
     header_list h{{"Content-Type", "application/octet-stream"}};
-    if (chunked) h.push_back({"Transfer-Encoding", "chunked"});
-    else h.push_back({"Content-Length", std::to_string(n)});
+    if (chunked)
+      h.push_back({"Transfer-Encoding", "chunked"});
+    else
+      h.push_back({"Content-Length", std::to_string(n)});
     x.respond(200, h);
     if (x.request.method() == "HEAD") return;
     if (!stream_pattern(x, n, chunked, piece)) x.close_after();
@@ -121,7 +139,8 @@ upstream_handler standard() {
     if (t.rfind("/chunked/", 0) == 0) return fixed_body(number_after(t, "/chunked/"), true, 16 * 1024)(x);
     if (t.rfind("/status/", 0) == 0) {
       const auto code = static_cast<int>(number_after(t, "/status/"));
-      return x.respond(code, {{"Content-Type", "application/json"}}, R"({"upstream_status":)" + std::to_string(code) + "}");
+      return x.respond(code, {{"Content-Type", "application/json"}},
+                       R"({"upstream_status":)" + std::to_string(code) + "}");
     }
     if (t.rfind("/sleep/", 0) == 0) {
       x.sleep(millis(number_after(t, "/sleep/")));
@@ -133,12 +152,15 @@ upstream_handler standard() {
 
 upstream_handler sse(std::vector<std::string> events, std::shared_ptr<step_gate> gate, millis delay) {
   return [events = std::move(events), gate, delay](upstream_exchange& x) {
-    x.respond(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"},
+    x.respond(200, {{"Content-Type", "text/event-stream"},
+                    {"Cache-Control", "no-cache"},
                     {"Transfer-Encoding", "chunked"}});
     for (std::size_t i = 0; i < events.size(); ++i) {
       if (i > 0) {
-        if (gate) gate->wait_for(i, 10s);
-        else x.sleep(delay);
+        if (gate)
+          gate->wait_for(i, 10s);
+        else
+          x.sleep(delay);
       }
       if (!x.send(chunk(events[i]))) return x.close_after();
     }
@@ -156,7 +178,8 @@ upstream_handler blackhole() {
 
 upstream_handler reset_mid_body(std::uint64_t declared, std::size_t sent, millis pause) {
   return [=](upstream_exchange& x) {
-    x.send(head_text(200, {{"Content-Type", "application/octet-stream"}, {"Content-Length", std::to_string(declared)}}));
+    x.send(head_text(
+        200, {{"Content-Type", "application/octet-stream"}, {"Content-Length", std::to_string(declared)}}));
     x.send(pattern(0, sent));
     x.sleep(pause);
     x.connection.abort();
@@ -166,7 +189,8 @@ upstream_handler reset_mid_body(std::uint64_t declared, std::size_t sent, millis
 
 upstream_handler close_mid_body(std::uint64_t declared, std::size_t sent, millis pause) {
   return [=](upstream_exchange& x) {
-    x.send(head_text(200, {{"Content-Type", "application/octet-stream"}, {"Content-Length", std::to_string(declared)}}));
+    x.send(head_text(
+        200, {{"Content-Type", "application/octet-stream"}, {"Content-Length", std::to_string(declared)}}));
     x.send(pattern(0, sent));
     x.sleep(pause);
     x.connection.shutdown_write();
@@ -190,7 +214,8 @@ upstream_handler websocket_echo() {
       x.respond(400, {{"Content-Type", "text/plain"}}, "expected a websocket upgrade");
       return;
     }
-    x.send(head_text(101, {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
+    x.send(head_text(101, {{"Upgrade", "websocket"},
+                           {"Connection", "Upgrade"},
                            {"Sec-WebSocket-Accept", ws::accept_key(*key)}}));
     x.close_after();
     auto& buf = x.reader.buffer();
@@ -200,8 +225,10 @@ upstream_handler websocket_echo() {
           x.send(ws::encode(ws::close, f->payload, false));
           return;
         }
-        if (f->op == ws::ping) x.send(ws::encode(ws::pong, f->payload, false));
-        else if (f->op == ws::text || f->op == ws::binary) x.send(ws::encode(f->op, f->payload, false));
+        if (f->op == ws::ping)
+          x.send(ws::encode(ws::pong, f->payload, false));
+        else if (f->op == ws::text || f->op == ws::binary)
+          x.send(ws::encode(f->op, f->payload, false));
       }
       if (x.connection.read_some(buf, 30s) != io_status::data) return;
     }

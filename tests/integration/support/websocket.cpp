@@ -48,7 +48,8 @@ std::optional<frame> decode(std::string& buf) {
   std::size_t pos = 2;
   if (len == 126) {
     if (buf.size() < 4) return std::nullopt;
-    len = (static_cast<std::uint64_t>(static_cast<unsigned char>(buf[2])) << 8) | static_cast<unsigned char>(buf[3]);
+    len = (static_cast<std::uint64_t>(static_cast<unsigned char>(buf[2])) << 8) |
+          static_cast<unsigned char>(buf[3]);
     pos = 4;
   } else if (len == 127) {
     if (buf.size() < 10) return std::nullopt;

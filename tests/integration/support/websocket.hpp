@@ -8,7 +8,14 @@
 
 namespace keygate::itest::ws {
 
-enum opcode : std::uint8_t { continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA };
+enum opcode : std::uint8_t {
+  continuation = 0x0,
+  text = 0x1,
+  binary = 0x2,
+  close = 0x8,
+  ping = 0x9,
+  pong = 0xA
+};
 
 struct frame {
   bool fin = true;

@@ -10,7 +10,9 @@ std::optional<json_error> parse(const std::string& body, bool empty_ok = false) 
   return parse_object(body, {"key_hash", "key_id"}, out, empty_ok);
 }
 
-TEST(StrictJson, AcceptsKnownFields) { EXPECT_FALSE(parse(R"({"key_id":"x"})")); }
+TEST(StrictJson, AcceptsKnownFields) {
+  EXPECT_FALSE(parse(R"({"key_id":"x"})"));
+}
 
 TEST(StrictJson, RejectsWithTheRightCode) {
   EXPECT_EQ(parse("{not json").value().code, errc::bad_request);

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 #include "support/jws_verify.hpp"
 
@@ -25,7 +25,9 @@ using namespace std::chrono_literals;
 using test::verify_es256;
 using pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
-pkey ec_key(const char* curve) { return {EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve), EVP_PKEY_free}; }
+pkey ec_key(const char* curve) {
+  return {EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve), EVP_PKEY_free};
+}
 
 enum class pem_form { pkcs8, sec1, encrypted };
 
@@ -34,8 +36,12 @@ std::string to_pem(EVP_PKEY* key, pem_form form = pem_form::pkcs8) {
   int rc = 0;
   char pass[] = "secret-pass";
   switch (form) {
-    case pem_form::pkcs8: rc = PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr); break;
-    case pem_form::sec1: rc = PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr); break;
+    case pem_form::pkcs8:
+      rc = PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+      break;
+    case pem_form::sec1:
+      rc = PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+      break;
     case pem_form::encrypted:
       rc = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, EVP_aes_256_cbc(), nullptr, 0, nullptr, pass);
       break;
@@ -46,7 +52,9 @@ std::string to_pem(EVP_PKEY* key, pem_form form = pem_form::pkcs8) {
   return {data, static_cast<std::size_t>(n)};
 }
 
-std::string p256_pem(pem_form form = pem_form::pkcs8) { return to_pem(ec_key("P-256").get(), form); }
+std::string p256_pem(pem_form form = pem_form::pkcs8) {
+  return to_pem(ec_key("P-256").get(), form);
+}
 
 assertion_identity key_identity() {
   return {"acme", "alice", "key_01HX", "", "api_key", {"read", "write:orders"}};
@@ -79,7 +87,8 @@ struct temp_file {
   std::string path;
 };
 
-config::assertion cfg_for(const std::string& file, std::string audience = "my-app", config::duration ttl = 60s) {
+config::assertion cfg_for(const std::string& file, std::string audience = "my-app",
+                          config::duration ttl = 60s) {
   config::assertion a;
   a.signing_key_file = file;
   a.audience = std::move(audience);
@@ -162,7 +171,8 @@ TEST(AssertionSigner, ClaimsOfASessionIdentity) {
 TEST(AssertionSigner, JtiIsFreshPerTokenAndSignaturesDiffer) {
   const auto signer = assertion_signer::from_pem(p256_pem(), "my-app", 60s);
   const auto a = signer.sign(key_identity(), t0), b = signer.sign(key_identity(), t0);
-  EXPECT_NE(verify_es256(a, signer.jwks_json()).claims["jti"], verify_es256(b, signer.jwks_json()).claims["jti"]);
+  EXPECT_NE(verify_es256(a, signer.jwks_json()).claims["jti"],
+            verify_es256(b, signer.jwks_json()).claims["jti"]);
   EXPECT_NE(part(a, 2), part(b, 2));
 }
 
@@ -229,8 +239,8 @@ TEST(AssertionSigner, KidIsTheRfc7638ThumbprintAndStableForTheSameKey) {
   EXPECT_EQ(a.kid().size(), 43u);  // base64url of 32 bytes
 
   const auto jwk = nlohmann::json::parse(a.jwks_json())["keys"][0];
-  const std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + jwk["x"].get<std::string>() + R"(","y":")" +
-                                jwk["y"].get<std::string>() + R"("})";
+  const std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + jwk["x"].get<std::string>() +
+                                R"(","y":")" + jwk["y"].get<std::string>() + R"("})";
   unsigned char md[32];
   unsigned int len = 0;
   ASSERT_EQ(EVP_Digest(canonical.data(), canonical.size(), md, &len, EVP_sha256(), nullptr), 1);
@@ -284,7 +294,8 @@ void expect_rejected(const std::string& pem, const std::string& needle) {
     ADD_FAILURE() << "accepted; expected an error containing '" << needle << "'";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    EXPECT_EQ(std::string(e.what()).find("PRIVATE KEY-----\n"), std::string::npos) << "key material in the error";
+    EXPECT_EQ(std::string(e.what()).find("PRIVATE KEY-----\n"), std::string::npos)
+        << "key material in the error";
   }
 }
 
@@ -311,7 +322,8 @@ TEST(AssertionSigner, ConfigErrorsNameTheSetting) {
     const assertion_signer s(cfg_for("/nonexistent/assert.pem"));
     ADD_FAILURE() << "accepted a missing file";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("signing_key_file /nonexistent/assert.pem"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("signing_key_file /nonexistent/assert.pem"), std::string::npos)
+        << e.what();
   }
   temp_file f(p256_pem());
   EXPECT_THROW(assertion_signer(cfg_for(f.path, "")), std::runtime_error);
@@ -341,7 +353,8 @@ TEST(AssertionSigner, SignCost) {
   const auto start = std::chrono::steady_clock::now();
   std::size_t total = 0;
   for (int i = 0; i < n; ++i) total += signer.sign(id, t0).size();
-  const auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / n;
+  const auto us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / n;
   std::printf("[ cost     ] assertion_signer::sign: %.1f us per token (%zu bytes)\n", us, total / n);
   // Generous bound (sanitizer builds are several times slower): catches only gross regressions.
   EXPECT_LT(us, 2000.0);

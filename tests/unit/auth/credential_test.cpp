@@ -50,7 +50,8 @@ TEST(Credential, NoneWhenAbsentOrForeignScheme) {
 }
 
 TEST(Credential, AmbiguityIsABadRequest) {
-  EXPECT_EQ(extract("Authorization: Bearer a\r\nAuthorization: Bearer b\r\n").error(), make_error_code(errc::bad_request));
+  EXPECT_EQ(extract("Authorization: Bearer a\r\nAuthorization: Bearer b\r\n").error(),
+            make_error_code(errc::bad_request));
   EXPECT_EQ(extract("X-API-Key: a\r\nX-API-Key: b\r\n").error(), make_error_code(errc::bad_request));
   EXPECT_EQ(extract("Cookie: kg_session=a; kg_session=b\r\n").error(), make_error_code(errc::bad_request));
 }

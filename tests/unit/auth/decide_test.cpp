@@ -39,19 +39,30 @@ TEST(Decide, KeyTable) {
       {"valid", [](auto&) {}, route_with({}), errc::ok},
       {"valid_with_scopes", [](auto&) {}, route_with({"read"}), errc::ok},
       {"revoked", [](auto& k) { k.revoked_at = now - 1s; }, route_with({}), errc::key_revoked},
-      {"revoked_wins_over_disabled", [](auto& k) { k.revoked_at = now - 1s; k.disabled_at = now - 1s; }, route_with({}), errc::key_revoked},
+      {"revoked_wins_over_disabled",
+       [](auto& k) {
+         k.revoked_at = now - 1s;
+         k.disabled_at = now - 1s;
+       },
+       route_with({}), errc::key_revoked},
       {"disabled", [](auto& k) { k.disabled_at = now - 1s; }, route_with({}), errc::key_disabled},
       {"user_disabled", [](auto& k) { k.user_disabled = true; }, route_with({}), errc::key_disabled},
       {"expired", [](auto& k) { k.expires_at = now - 1s; }, route_with({}), errc::key_expired},
       {"expires_exactly_now", [](auto& k) { k.expires_at = now; }, route_with({}), errc::key_expired},
       {"not_yet_expired", [](auto& k) { k.expires_at = now + 1s; }, route_with({}), errc::ok},
-      {"api_access_off", [](auto& k) { k.tenant_api_access = false; }, route_with({}), errc::api_access_disabled},
+      {"api_access_off", [](auto& k) { k.tenant_api_access = false; }, route_with({}),
+       errc::api_access_disabled},
       {"missing_scope", [](auto&) {}, route_with({"admin"}), errc::insufficient_scope},
       {"one_of_two_scopes", [](auto&) {}, route_with({"read", "admin"}), errc::insufficient_scope},
       {"key_role_too_low", [](auto&) {}, route_with({}, core::role::admin), errc::role_too_low},
-      {"user_demoted", [](auto& k) { k.key_role = core::role::admin; k.user_role = core::role::viewer; },
+      {"user_demoted",
+       [](auto& k) {
+         k.key_role = core::role::admin;
+         k.user_role = core::role::viewer;
+       },
        route_with({}, core::role::member), errc::role_too_low},
-      {"role_enough", [](auto& k) { k.key_role = core::role::admin; }, route_with({}, core::role::admin), errc::ok},
+      {"role_enough", [](auto& k) { k.key_role = core::role::admin; }, route_with({}, core::role::admin),
+       errc::ok},
   };
   for (const auto& c : cases) {
     auto k = good_key();

@@ -28,8 +28,11 @@ class inline_runner final : public store::blocking_runner {
 // A shared tier that records what the local tier held for the hash at the moment it was rewritten.
 class ordered_tier final : public shared_tier {
  public:
-  explicit ordered_tier(testing::fake_shared_tier& inner, local_cache& local) : inner_(inner), local_(local) {}
-  asio::awaitable<result<entry_ptr>> get(credential_type t, std::string_view h) override { return inner_.get(t, h); }
+  explicit ordered_tier(testing::fake_shared_tier& inner, local_cache& local)
+      : inner_(inner), local_(local) {}
+  asio::awaitable<result<entry_ptr>> get(credential_type t, std::string_view h) override {
+    return inner_.get(t, h);
+  }
   asio::awaitable<result<entry_ptr>> fill(credential_type t, std::string_view h, entry_ptr e,
                                           std::chrono::milliseconds ttl) override {
     return inner_.fill(t, h, std::move(e), ttl);
@@ -101,7 +104,9 @@ struct fixture {
   std::uint64_t outcome(const char* o) {
     return metrics.counters("keygate_pg_notifications_total", "", {"outcome"}).with({o}).value();
   }
-  std::uint64_t received() { return metrics.counters("keygate_pg_notifications_received_total", "", {}).with({}).value(); }
+  std::uint64_t received() {
+    return metrics.counters("keygate_pg_notifications_received_total", "", {}).with({}).value();
+  }
 };
 
 TEST(ChangeApplier, RevokedKeyIsRewrittenInRedisBeforeLocal) {

@@ -14,7 +14,9 @@ const std::string ha(64, 'a');
 const std::string hb(64, 'b');
 const std::string hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-std::vector<std::string> all(const std::set<std::string, std::less<>>& s) { return {s.begin(), s.end()}; }
+std::vector<std::string> all(const std::set<std::string, std::less<>>& s) {
+  return {s.begin(), s.end()};
+}
 
 TEST(ChangeNotice, EveryWellFormedShape) {
   change_set c;
@@ -49,19 +51,19 @@ TEST(ChangeNotice, GarbageAddsNothing) {
       "k",
       "k:",
       ":" + ha,
-      "K:" + ha,                              // prefixes are lowercase
+      "K:" + ha,  // prefixes are lowercase
       "x:" + ha,
       "kk:" + ha,
       "k;" + ha,
-      "k:" + ha.substr(1),                    // 63 hex
-      "k:" + ha + "a",                        // 65 hex
-      "k:" + std::string(64, 'A'),            // uppercase hex
+      "k:" + ha.substr(1),          // 63 hex
+      "k:" + ha + "a",              // 65 hex
+      "k:" + std::string(64, 'A'),  // uppercase hex
       "k:" + std::string(64, 'g'),
-      "k:" + ha + ",",                        // empty second hash
+      "k:" + ha + ",",  // empty second hash
       "k:," + ha,
-      "k:" + ha + "," + hb + "," + ha,        // three hashes
+      "k:" + ha + "," + hb + "," + ha,  // three hashes
       "k:" + ha + ";" + hb,
-      "k: " + ha,                             // whitespace
+      "k: " + ha,  // whitespace
       "k:" + ha + "\n",
       "k:" + ha + std::string(1, '\0'),
       "k:*",
@@ -70,7 +72,7 @@ TEST(ChangeNotice, GarbageAddsNothing) {
       "u:mia bob",
       "u:mia\r\nX: y",
       "u:*",
-      "u:" + std::string(129, 'x'),           // longer than any id
+      "u:" + std::string(129, 'x'),  // longer than any id
       "t:acme/other",
       "t:" + std::string(8000, 'x'),
       "{\"key_hash\":\"" + ha + "\"}",

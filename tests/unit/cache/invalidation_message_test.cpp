@@ -19,7 +19,8 @@ TEST(InvalidationMessage, RoundTrip) {
 
 TEST(InvalidationMessage, RejectsGarbage) {
   const auto ignore = [](credential_type, std::string_view) {};
-  for (const char* bad : {"", "k", "x:" , "k:*", "k:abc", "k;aaaa"}) EXPECT_FALSE(decode_invalidation(bad, ignore)) << bad;
+  for (const char* bad : {"", "k", "x:", "k:*", "k:abc", "k;aaaa"})
+    EXPECT_FALSE(decode_invalidation(bad, ignore)) << bad;
 }
 
 }  // namespace

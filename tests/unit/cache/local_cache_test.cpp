@@ -10,7 +10,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-entry_ptr negative() { return std::make_shared<entry>(); }
+entry_ptr negative() {
+  return std::make_shared<entry>();
+}
 
 TEST(LocalCache, FreshThenExpired) {
   local_cache c(100, 0ms, 4);
@@ -43,7 +45,7 @@ TEST(LocalCache, FillAfterInvalidationIsRefused) {
   local_cache c(100, 0ms, 4);
   const auto t0 = steady::now();
   const auto gen = c.generation("k1");  // lookup starts
-  c.put("k1", negative(), 1000ms, t0);   // a revocation lands meanwhile (tombstone)
+  c.put("k1", negative(), 1000ms, t0);  // a revocation lands meanwhile (tombstone)
   c.erase("k1");
   EXPECT_FALSE(c.fill("k1", negative(), 1000ms, gen, t0));  // the stale fill loses
   const auto gen2 = c.generation("k2");
@@ -55,7 +57,8 @@ TEST(LocalCache, FillAfterInvalidationIsRefused) {
 TEST(LocalCache, BoundedByCapacity) {
   local_cache c(64, 0ms, 4);
   const auto t0 = steady::now();
-  for (int i = 0; i < 10000; ++i) c.fill("k" + std::to_string(i), negative(), 10s, c.generation("k" + std::to_string(i)), t0);
+  for (int i = 0; i < 10000; ++i)
+    c.fill("k" + std::to_string(i), negative(), 10s, c.generation("k" + std::to_string(i)), t0);
   EXPECT_LE(c.size(), 64u);
   EXPECT_TRUE(c.get("k9999", t0));  // the most recent survives
 }

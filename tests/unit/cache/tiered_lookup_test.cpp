@@ -39,8 +39,9 @@ struct fixture {
 
   result<lookup_result> find(const std::string& h, shared_tier* tier) {
     result<lookup_result> out = errc::internal;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> { out = co_await lookup->find(credential_type::key, h, tier); },
-                   asio::detached);
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { out = co_await lookup->find(credential_type::key, h, tier); },
+        asio::detached);
     io.run();
     io.restart();
     return out;
@@ -97,10 +98,13 @@ TEST(TieredLookup, ConcurrentMissesCoalesce) {
   f.store.delay = 20ms;
   int done = 0;
   for (int i = 0; i < 50; ++i)
-    asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
-      auto r = co_await f.lookup->find(credential_type::key, hash_a, &f.redis);
-      if (r && (*r).entry->found) ++done;
-    }, asio::detached);
+    asio::co_spawn(
+        f.io,
+        [&]() -> asio::awaitable<void> {
+          auto r = co_await f.lookup->find(credential_type::key, hash_a, &f.redis);
+          if (r && (*r).entry->found) ++done;
+        },
+        asio::detached);
   f.io.run();
   EXPECT_EQ(done, 50);
   EXPECT_EQ(f.store.key_queries, 1);

@@ -77,7 +77,8 @@ TEST(ConfigLoader, RejectsUnknownNestedKeys) {
 }
 
 TEST(ConfigLoader, InterpolatesEnvironment) {
-  const auto cfg = load_string("server: {listen: \"${HOST}:${PORT:-9000}\"}\n", env_of({{"HOST", "127.0.0.2"}}));
+  const auto cfg =
+      load_string("server: {listen: \"${HOST}:${PORT:-9000}\"}\n", env_of({{"HOST", "127.0.0.2"}}));
   EXPECT_EQ(cfg.server.listen.host, "127.0.0.2");
   EXPECT_EQ(cfg.server.listen.port, 9000);
   EXPECT_TRUE(has_error(errors_of("server: {listen: \"${UNSET_VAR}\"}\n"),
@@ -103,12 +104,13 @@ TEST(ConfigLoader, PostgresListenNotify) {
   const auto on = load_string("store: {postgres: {url: \"postgresql://x/y\"}}\n", env_of({}));
   ASSERT_TRUE(on.store.postgres);
   EXPECT_TRUE(on.store.postgres->listen_notify);
-  const auto off = load_string("store: {postgres: {url: \"postgresql://x/y\", listen_notify: false}}\n", env_of({}));
+  const auto off =
+      load_string("store: {postgres: {url: \"postgresql://x/y\", listen_notify: false}}\n", env_of({}));
   EXPECT_FALSE(off.store.postgres->listen_notify);
-  const auto env = load_string("server: {listen: 0.0.0.0:1}\n",
-                               env_of({{"KEYGATE_STORE_POSTGRES_URL", "postgresql://x/y"},
-                                       {"KEYGATE_STORE_POSTGRES_LISTEN_NOTIFY", "false"},
-                                       {"KEYGATE_STORE_POSTGRES_POOL_SIZE", "7"}}));
+  const auto env =
+      load_string("server: {listen: 0.0.0.0:1}\n", env_of({{"KEYGATE_STORE_POSTGRES_URL", "postgresql://x/y"},
+                                                           {"KEYGATE_STORE_POSTGRES_LISTEN_NOTIFY", "false"},
+                                                           {"KEYGATE_STORE_POSTGRES_POOL_SIZE", "7"}}));
   ASSERT_TRUE(env.store.postgres);
   EXPECT_FALSE(env.store.postgres->listen_notify);
   EXPECT_EQ(env.store.postgres->pool_size, 7u);
@@ -147,7 +149,8 @@ TEST(ConfigLoader, UpstreamUrls) {
 upstreams:
   a: {url: "https://example.internal"}
   b: {url: "http://[::1]:8081/"}
-)", env_of({}));
+)",
+                               env_of({}));
   EXPECT_EQ(cfg.upstreams[0].scheme, url_scheme::https);
   EXPECT_EQ(cfg.upstreams[0].port, 443);
   EXPECT_EQ(cfg.upstreams[1].host, "::1");

@@ -17,7 +17,8 @@ std::string decode(const std::string& input, std::size_t piece, std::string* res
     if (step.what == chunked_decoder::status::data) out.append(step.data);  // view into `buffered`
     buffered.erase(0, step.consumed);
     if (step.what == chunked_decoder::status::data) continue;
-    if (step.what == chunked_decoder::status::error) return "ERROR";
+    if (step.what == chunked_decoder::status::error)
+      return "ERROR";
     else if (step.what == chunked_decoder::status::done) {
       if (rest) *rest = buffered + input.substr(std::min(fed, input.size()));
       return out;
@@ -39,13 +40,15 @@ TEST(ChunkedDecoder, DecodesInAnyPieceSize) {
 }
 
 TEST(ChunkedDecoder, RejectsMalformedFraming) {
-  for (const std::string& bad : std::vector<std::string>{"x\r\n", "5\nhello\r\n0\r\n\r\n", "5\r\nhelloXX0\r\n\r\n", "-1\r\n",
-                                "11111111111111111\r\n", "5\r\nhello\r\n0\r\nbad trailer\r\n\r\n",
-                                "5 \x01\r\nhello\r\n0\r\n\r\n", std::string(100, '1')})
+  for (const std::string& bad : std::vector<std::string>{
+           "x\r\n", "5\nhello\r\n0\r\n\r\n", "5\r\nhelloXX0\r\n\r\n", "-1\r\n", "11111111111111111\r\n",
+           "5\r\nhello\r\n0\r\nbad trailer\r\n\r\n", "5 \x01\r\nhello\r\n0\r\n\r\n", std::string(100, '1')})
     EXPECT_EQ(decode(bad, 4), "ERROR") << bad;
 }
 
-TEST(ChunkedDecoder, IncompleteIsNotDone) { EXPECT_EQ(decode("5\r\nhel", 3), "INCOMPLETE"); }
+TEST(ChunkedDecoder, IncompleteIsNotDone) {
+  EXPECT_EQ(decode("5\r\nhel", 3), "INCOMPLETE");
+}
 
 TEST(ChunkedDecoder, EncodesCanonically) {
   std::string out;

@@ -133,25 +133,43 @@ const std::string h = "Host: a\r\n";
 INSTANTIATE_TEST_SUITE_P(
     Smuggling, HeadParserRejects,
     ::testing::Values(
-        rejection{"cl_then_te", "POST / HTTP/1.1\r\n" + h + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", errc::bad_request},
-        rejection{"te_then_cl", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", errc::bad_request},
-        rejection{"te_gzip_cl", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n", errc::bad_request},
-        rejection{"te_gzip", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: gzip\r\n\r\n", errc::bad_request},
-        rejection{"te_chunked_gzip", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, gzip\r\n\r\n", errc::bad_request},
-        rejection{"te_twice", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", errc::bad_request},
-        rejection{"te_unknown", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: xchunked\r\n\r\n", errc::not_implemented},
-        rejection{"te_empty_element", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked,\r\n\r\n", errc::bad_request},
-        rejection{"te_http10", "POST / HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n", errc::bad_request},
-        rejection{"cl_twice_same", "POST / HTTP/1.1\r\n" + h + "Content-Length: 3\r\nContent-Length: 3\r\n\r\n", errc::bad_request},
+        rejection{"cl_then_te",
+                  "POST / HTTP/1.1\r\n" + h + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                  errc::bad_request},
+        rejection{"te_then_cl",
+                  "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+                  errc::bad_request},
+        rejection{"te_gzip_cl",
+                  "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n",
+                  errc::bad_request},
+        rejection{"te_gzip", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: gzip\r\n\r\n",
+                  errc::bad_request},
+        rejection{"te_chunked_gzip", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, gzip\r\n\r\n",
+                  errc::bad_request},
+        rejection{
+            "te_twice",
+            "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            errc::bad_request},
+        rejection{"te_unknown", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: xchunked\r\n\r\n",
+                  errc::not_implemented},
+        rejection{"te_empty_element", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked,\r\n\r\n",
+                  errc::bad_request},
+        rejection{"te_http10", "POST / HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n",
+                  errc::bad_request},
+        rejection{"cl_twice_same",
+                  "POST / HTTP/1.1\r\n" + h + "Content-Length: 3\r\nContent-Length: 3\r\n\r\n",
+                  errc::bad_request},
         rejection{"cl_list", "POST / HTTP/1.1\r\n" + h + "Content-Length: 3, 3\r\n\r\n", errc::bad_request},
         rejection{"cl_sign", "POST / HTTP/1.1\r\n" + h + "Content-Length: +3\r\n\r\n", errc::bad_request},
         rejection{"cl_hex", "POST / HTTP/1.1\r\n" + h + "Content-Length: 0x3\r\n\r\n", errc::bad_request},
-        rejection{"cl_overflow", "POST / HTTP/1.1\r\n" + h + "Content-Length: 99999999999999999999\r\n\r\n", errc::bad_request},
+        rejection{"cl_overflow", "POST / HTTP/1.1\r\n" + h + "Content-Length: 99999999999999999999\r\n\r\n",
+                  errc::bad_request},
         rejection{"obs_fold", "GET / HTTP/1.1\r\n" + h + "X-A: 1\r\n 2\r\n\r\n", errc::bad_request},
         rejection{"bare_lf", "GET / HTTP/1.1\n" + h + "\n", errc::bad_request},
         rejection{"bare_lf_field", "GET / HTTP/1.1\r\nHost: a\n\r\n", errc::bad_request},
         rejection{"bare_cr", "GET / HTTP/1.1\r\nX-A: 1\r2\r\n" + h + "\r\n", errc::bad_request},
-        rejection{"nul_value", std::string("GET / HTTP/1.1\r\nX-A: 1\0 2\r\n", 27) + h + "\r\n", errc::bad_request},
+        rejection{"nul_value", std::string("GET / HTTP/1.1\r\nX-A: 1\0 2\r\n", 27) + h + "\r\n",
+                  errc::bad_request},
         rejection{"ctl_name", "GET / HTTP/1.1\r\nX\x01A: 1\r\n" + h + "\r\n", errc::bad_request},
         rejection{"empty_name", "GET / HTTP/1.1\r\n: x\r\n" + h + "\r\n", errc::bad_request},
         rejection{"space_before_colon", "GET / HTTP/1.1\r\nX-A : x\r\n" + h + "\r\n", errc::bad_request},
@@ -164,14 +182,17 @@ INSTANTIATE_TEST_SUITE_P(
         rejection{"bad_method", "G(T / HTTP/1.1\r\n" + h + "\r\n", errc::bad_request},
         rejection{"double_space", "GET  / HTTP/1.1\r\n" + h + "\r\n", errc::bad_request},
         rejection{"relative_target", "GET a HTTP/1.1\r\n" + h + "\r\n", errc::bad_request},
-        rejection{"request_line_too_long", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\n" + h + "\r\n", errc::uri_too_long},
-        rejection{"field_too_long", "GET / HTTP/1.1\r\nX-A: " + std::string(100, 'a') + "\r\n" + h + "\r\n", errc::headers_too_large},
-        rejection{"too_many_fields", "GET / HTTP/1.1\r\n" + h + "A: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n", errc::headers_too_large},
-        rejection{"headers_too_large_partial", "GET / HTTP/1.1\r\n" + std::string(8, 'X') + ": " + std::string(50, 'a') + "\r\n" +
-                                                   std::string(8, 'Y') + ": " + std::string(50, 'a') + "\r\n" +
-                                                   std::string(8, 'Z') + ": " + std::string(50, 'a') + "\r\n" +
-                                                   std::string(8, 'W') + ": " + std::string(50, 'a') + "\r\n" +
-                                                   std::string(8, 'V') + ": " + std::string(50, 'a'),
+        rejection{"request_line_too_long", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\n" + h + "\r\n",
+                  errc::uri_too_long},
+        rejection{"field_too_long", "GET / HTTP/1.1\r\nX-A: " + std::string(100, 'a') + "\r\n" + h + "\r\n",
+                  errc::headers_too_large},
+        rejection{"too_many_fields", "GET / HTTP/1.1\r\n" + h + "A: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n",
+                  errc::headers_too_large},
+        rejection{"headers_too_large_partial",
+                  "GET / HTTP/1.1\r\n" + std::string(8, 'X') + ": " + std::string(50, 'a') + "\r\n" +
+                      std::string(8, 'Y') + ": " + std::string(50, 'a') + "\r\n" + std::string(8, 'Z') +
+                      ": " + std::string(50, 'a') + "\r\n" + std::string(8, 'W') + ": " +
+                      std::string(50, 'a') + "\r\n" + std::string(8, 'V') + ": " + std::string(50, 'a'),
                   errc::headers_too_large},
         rejection{"empty_request_line", "\r\nGET / HTTP/1.1\r\n" + h + "\r\n", errc::bad_request}),
     [](const ::testing::TestParamInfo<rejection>& p) { return std::string(p.param.name); });
@@ -196,10 +217,11 @@ TEST(HeadParser, Responses) {
   EXPECT_EQ(r.framing.content_length, 5u);
   raw = "HTTP/1.1 204\r\n\r\n";
   EXPECT_FALSE(parse_response_head(raw, {}, r));
-  for (const std::string& bad : std::vector<std::string>{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-                          "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 099 OK\r\n\r\n", "HTTX/1.1 200 OK\r\n\r\n",
-                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"})
+  for (const std::string& bad : std::vector<std::string>{
+           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 099 OK\r\n\r\n", "HTTX/1.1 200 OK\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"})
     EXPECT_TRUE(parse_response_head(bad, {}, r)) << bad;
 }
 

@@ -26,7 +26,8 @@ forward_context base_ctx() {
 
 TEST(HeaderPolicy, StripsSpoofedIdentityAndHopByHop) {
   const auto out = rewrite(
-      "GET /x HTTP/1.1\r\nHost: h\r\nX-Keygate-User: evil\r\nx-keygate-tenant: evil\r\nX_Keygate_User: evil\r\n"
+      "GET /x HTTP/1.1\r\nHost: h\r\nX-Keygate-User: evil\r\nx-keygate-tenant: evil\r\nX_Keygate_User: "
+      "evil\r\n"
       "Connection: X-Custom, keep-alive\r\nX-Custom: hop\r\nKeep-Alive: 5\r\nTE: trailers\r\n"
       "Proxy-Authorization: Basic x\r\nAccept: */*\r\n\r\n",
       base_ctx());

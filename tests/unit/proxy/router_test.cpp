@@ -15,7 +15,8 @@ routes:
   - {match: {prefix: /api/, methods: [GET]}, upstream: a, strip_prefix: true}
   - {match: {prefix: /api/, host: admin.example}, upstream: b}
   - {match: {prefix: /}, upstream: b}
-)", [](const char*) -> const char* { return nullptr; });
+)",
+                             [](const char*) -> const char* { return nullptr; });
 }
 
 TEST(Router, FirstMatchWins) {
@@ -38,10 +39,11 @@ TEST(Router, StripPrefix) {
 }
 
 TEST(Router, UnsafePaths) {
-  for (const char* p : {"/public/../admin", "/public/..", "/a/./b", "/%2e%2e/admin", "/a/%2E./b", "/a%2fb",
-                        "/a\\b", "/a%00"})
+  for (const char* p :
+       {"/public/../admin", "/public/..", "/a/./b", "/%2e%2e/admin", "/a/%2E./b", "/a%2fb", "/a\\b", "/a%00"})
     EXPECT_FALSE(is_safe_path(p)) << p;
-  for (const char* p : {"/", "/a/b", "/a..b", "/...", "/a/.well-known/x", "/a%20b"}) EXPECT_TRUE(is_safe_path(p)) << p;
+  for (const char* p : {"/", "/a/b", "/a..b", "/...", "/a/.well-known/x", "/a%20b"})
+    EXPECT_TRUE(is_safe_path(p)) << p;
 }
 
 }  // namespace
