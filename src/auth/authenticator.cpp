@@ -5,6 +5,7 @@
 #include "keygate/auth/credential.hpp"
 #include "keygate/auth/decide.hpp"
 #include "keygate/http/error_response.hpp"
+#include "keygate/proxy/header_policy.hpp"
 
 namespace keygate::auth {
 namespace asio = boost::asio;
@@ -15,28 +16,28 @@ namespace {
 // ids and scopes are validated at creation (no CR, LF or other control bytes).
 void add_identity(std::string& out, std::string_view prefix, std::string_view name, std::string_view value) {
   out += prefix;
-  out += name;
-  out += ": ";
-  out += value;
-  out += "\r\n";
+  proxy::append_field(out, name, value);
 }
-
 
 }  // namespace
 
 authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
-                             last_used_tracker* last_used, obs::registry& metrics, const assertion_signer* signer)
+                             last_used_tracker* last_used, obs::registry& metrics,
+                             const assertion_signer* signer)
     : lookup_(lookup),
       shared_tiers_(std::move(shared_tiers)),
       last_used_(last_used),
       signer_(signer),
-      decisions_(metrics.counters("keygate_auth_decisions_total", "Authentication decisions by result", {"result"})),
+      decisions_(
+          metrics.counters("keygate_auth_decisions_total", "Authentication decisions by result", {"result"})),
       allowed_(&decisions_.with({"ok"})),
-      fail_closed_(&metrics.counters("keygate_auth_fail_closed_total",
-                                     "Requests refused because the credential store was unavailable", {})
+      fail_closed_(&metrics
+                        .counters("keygate_auth_fail_closed_total",
+                                  "Requests refused because the credential store was unavailable", {})
                         .with({})),
-      shadow_denied_(&metrics.counters("keygate_auth_shadow_denials_total",
-                                       "Denials on shadow-mode routes that were forwarded anyway", {})
+      shadow_denied_(&metrics
+                          .counters("keygate_auth_shadow_denials_total",
+                                    "Denials on shadow-mode routes that were forwarded anyway", {})
                           .with({})) {}
 
 obs::counter& authenticator::denial_counter(errc verdict) {
@@ -123,7 +124,8 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
       }
       id += "\r\n";
       note_use(e, k, now);
-      if (signer_) verdict = add_assertion(ctx, {k.tenant_id, k.user_id, k.key_id, "", "api_key", k.scopes}, now);
+      if (signer_)
+        verdict = add_assertion(ctx, {k.tenant_id, k.user_id, k.key_id, "", "api_key", k.scopes}, now);
     }
   } else {
     const auto& s = *e.session;
@@ -137,7 +139,8 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
       add_identity(id, prefix, "Session-Id", s.session_id);
       add_identity(id, prefix, "Auth-Method", "session");
       add_identity(id, prefix, "Scopes", "");
-      if (signer_) verdict = add_assertion(ctx, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
+      if (signer_)
+        verdict = add_assertion(ctx, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
     }
   }
   return verdict;

@@ -38,7 +38,8 @@ session::session(worker& w, tcp::socket socket)
   const auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) {
     auto addr = remote.address();
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
     client_ip_ = addr.to_string();
     if (const auto parsed = core::ip_address::parse(client_ip_))
       for (const auto& net : w.runtime()->cfg->server.trusted_proxies)
@@ -47,7 +48,9 @@ session::session(worker& w, tcp::socket socket)
   worker_.attach(this);
 }
 
-session::~session() { worker_.detach(this); }
+session::~session() {
+  worker_.detach(this);
+}
 
 void session::check_deadline(steady::time_point now) noexcept {
   if (now < deadline_) return;
@@ -72,7 +75,8 @@ asio::awaitable<void> session::reject_head(const parse_error& e) {
 asio::awaitable<session::outcome> session::respond_error(errc e, std::string_view request_id, bool close) {
   out_.clear();
   const auto& cfg = *worker_.runtime()->cfg;
-  append_error_response(out_, e, request_id, {.close = close, .allow = {}, .uniform_credentials = cfg.auth.uniform_errors});
+  append_error_response(out_, e, request_id,
+                        {.close = close, .allow = {}, .uniform_credentials = cfg.auth.uniform_errors});
   set_deadline(cfg.server.limits.body_idle_timeout);
   const auto ec = co_await client_.write(asio::buffer(out_));
   co_return outcome{.keep_alive = !close && !ec, .status = describe(e).status};
@@ -108,26 +112,19 @@ asio::awaitable<void> session::run() {
     parse_state state;
     bool aborted = false;
     while ((state = scanner.scan(in_.data())) == parse_state::incomplete) {
-      if (in_.empty()) {
-        // Nothing buffered (typically: idle between requests): wait with the session's small
-        // buffer and hand the large one back to the worker's cache, so an idle keep-alive
-        // connection holds 4 KiB, not 64 KiB. Costs a copy of the first bytes of each head.
-        in_.release_if_empty();
-        auto [ec, n] = co_await client_.read_some(asio::buffer(first_bytes_));
-        if (ec || n == 0) {
-          aborted = true;
-          break;
-        }
-        std::memcpy(in_.prepare().data(), first_bytes_.data(), n);
-        in_.commit(n);
-      } else {
-        auto [ec, n] = co_await client_.read_some(in_.prepare());
-        if (ec || n == 0) {
-          aborted = true;
-          break;
-        }
-        in_.commit(n);
+      // Nothing buffered (typically: idle between requests): wait with the session's small
+      // buffer and hand the large one back to the worker's cache, so an idle keep-alive
+      // connection holds 4 KiB, not 64 KiB. Costs a copy of the first bytes of each head.
+      const bool waiting_for_first_bytes = in_.empty();
+      if (waiting_for_first_bytes) in_.release_if_empty();
+      const asio::mutable_buffer into = waiting_for_first_bytes ? asio::buffer(first_bytes_) : in_.prepare();
+      auto [ec, n] = co_await client_.read_some(into);
+      if (ec || n == 0) {
+        aborted = true;
+        break;
       }
+      if (waiting_for_first_bytes) std::memcpy(in_.prepare().data(), first_bytes_.data(), n);
+      in_.commit(n);
       if (idle_) {
         idle_ = false;
         set_deadline(lim.header_timeout);
@@ -158,8 +155,8 @@ asio::awaitable<void> session::run() {
 proxy::request_context session::make_request_context(const request_head& req, const config::route& route,
                                                      const config::config& cfg, std::string_view request_id) {
   identity_.clear();
-  return proxy::request_context{req, route, cfg, worker_.index(), request_id, client_ip_, identity_,
-                                nullptr, {}, {}, {}, {}, false};
+  return proxy::request_context{
+      req, route, cfg, worker_.index(), request_id, client_ip_, identity_, nullptr, {}, {}, {}, {}, false};
 }
 
 asio::awaitable<session::outcome> session::handle(const request_head& req) {
@@ -168,8 +165,10 @@ asio::awaitable<session::outcome> session::handle(const request_head& req) {
   const auto started = cfg.log.access_log ? steady::now() : steady::time_point{};  // for the access log only
 
   const auto inbound_id = req.find("x-request-id");
-  if (proxy::is_valid_request_id(inbound_id)) request_id_.assign(inbound_id);
-  else proxy::assign_new_request_id(request_id_);
+  if (proxy::is_valid_request_id(inbound_id))
+    request_id_.assign(inbound_id);
+  else
+    proxy::assign_new_request_id(request_id_);
   const std::string_view request_id = request_id_;
   const auto path = proxy::path_of(req.target);
   // A request we answer without reading its body ends the connection: its unread body bytes
@@ -177,8 +176,12 @@ asio::awaitable<session::outcome> session::handle(const request_head& req) {
   const bool close_on_error = req.has_body() || !req.keep_alive() || req.upgrade_websocket;
 
   const auto finish = [&](const outcome& o, const config::route* route, const proxy::request_context* ctx) {
-    if (route) rt->routes[static_cast<std::size_t>(route - cfg.routes.data())].by_status_class[status_class_index(o.status)]->inc();
-    else rt->no_route->inc();
+    if (route)
+      rt->routes[static_cast<std::size_t>(route - cfg.routes.data())]
+          .by_status_class[status_class_index(o.status)]
+          ->inc();
+    else
+      rt->no_route->inc();
     if (!cfg.log.access_log) return;
     obs::access_record rec;
     rec.request_id = request_id;
@@ -229,9 +232,12 @@ asio::awaitable<session::outcome> session::handle(const request_head& req) {
     std::optional<proxy::phase_result> decided;
     if (auth) decided = auth->decide_now(ctx);
     proxy::phase_result verdict;
-    if (decided) verdict = *decided;
-    else if (auth) verdict = co_await auth->run(ctx);
-    else verdict = proxy::phase_result{false, errc::store_unavailable};
+    if (decided)
+      verdict = *decided;
+    else if (auth)
+      verdict = co_await auth->run(ctx);
+    else
+      verdict = proxy::phase_result{false, errc::store_unavailable};
     if (!verdict.proceed) {
       const auto o = co_await respond_error(verdict.error, request_id, close_on_error);
       finish(o, route, &ctx);

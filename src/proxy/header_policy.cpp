@@ -10,30 +10,38 @@ char fold(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
-void add(std::string& out, std::string_view name, std::string_view value) {
+// Headers keygate always replaces with its own value (or drops) on the way upstream.
+bool is_replaced_upstream(std::string_view n) noexcept {
+  switch (n.size()) {
+    case 4:
+      return core::iequals(n, "host");
+    case 6:
+      return core::iequals(n, "expect");
+    case 11:
+      return core::iequals(n, "traceparent");
+    case 12:
+      return core::iequals(n, "x-request-id");
+    case 14:
+      return core::iequals(n, "content-length");
+    case 15:
+      return core::iequals(n, "x-forwarded-for");
+    case 16:
+      return core::iequals(n, "x-forwarded-host");
+    case 17:
+      return core::iequals(n, "x-forwarded-proto");
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
   out += name;
   out += ": ";
   out += value;
   out += "\r\n";
 }
-
-// Headers keygate always replaces with its own value (or drops) on the way upstream.
-bool is_replaced_upstream(std::string_view n) noexcept {
-  switch (n.size()) {
-    case 4: return core::iequals(n, "host");
-    case 6: return core::iequals(n, "expect");
-    case 11: return core::iequals(n, "traceparent");
-    case 12: return core::iequals(n, "x-request-id");
-    case 14: return core::iequals(n, "content-length");
-    case 15: return core::iequals(n, "x-forwarded-for");
-    case 16: return core::iequals(n, "x-forwarded-host");
-    case 17: return core::iequals(n, "x-forwarded-proto");
-    default: return false;
-  }
-}
-
-
-}  // namespace
 
 bool has_identity_prefix(std::string_view name, std::string_view prefix) noexcept {
   if (name.size() < prefix.size()) return false;
@@ -65,7 +73,7 @@ void append_upstream_request(std::string& out, const http::request_head& req, co
   out += ' ';
   out += ctx.target;
   out += " HTTP/1.1\r\n";
-  add(out, "Host", req.host);
+  append_field(out, "Host", req.host);
 
   std::string inbound_xff;  // several X-Forwarded-For fields form one list, in order
   std::string_view inbound_proto, inbound_host;
@@ -73,14 +81,16 @@ void append_upstream_request(std::string& out, const http::request_head& req, co
     const auto n = f.name;
     if (http::is_hop_by_hop(n) || http::connection_names(req.framing, n)) continue;
     if (has_identity_prefix(n, ctx.identity_prefix)) continue;
-    if (ctx.underscores != config::underscore_policy::allow && n.find('_') != std::string_view::npos) continue;
+    if (ctx.underscores != config::underscore_policy::allow && n.find('_') != std::string_view::npos)
+      continue;
     if (is_replaced_upstream(n)) {
       if (core::iequals(n, "x-forwarded-for")) {
         if (!inbound_xff.empty()) inbound_xff += ", ";
         inbound_xff += f.value;
-      }
-      else if (core::iequals(n, "x-forwarded-proto")) inbound_proto = f.value;
-      else if (core::iequals(n, "x-forwarded-host")) inbound_host = f.value;
+      } else if (core::iequals(n, "x-forwarded-proto"))
+        inbound_proto = f.value;
+      else if (core::iequals(n, "x-forwarded-host"))
+        inbound_host = f.value;
       continue;
     }
     if (ctx.hide_authorization) {
@@ -88,11 +98,11 @@ void append_upstream_request(std::string& out, const http::request_head& req, co
       if (!ctx.api_key_header.empty() && core::iequals(n, ctx.api_key_header)) continue;
       if (!ctx.session_cookie.empty() && core::iequals(n, "cookie")) {
         const auto rest = strip_cookie(f.value, ctx.session_cookie);
-        if (!rest.empty()) add(out, "Cookie", rest);
+        if (!rest.empty()) append_field(out, "Cookie", rest);
         continue;
       }
     }
-    add(out, n, f.value);
+    append_field(out, n, f.value);
   }
 
   out += ctx.identity_lines;
@@ -105,17 +115,19 @@ void append_upstream_request(std::string& out, const http::request_head& req, co
   }
   out += ctx.client_ip;
   out += "\r\n";
-  add(out, "X-Forwarded-Proto", ctx.client_is_trusted && !inbound_proto.empty() ? inbound_proto : ctx.scheme);
-  add(out, "X-Forwarded-Host", ctx.client_is_trusted && !inbound_host.empty() ? inbound_host : req.host);
-  add(out, "X-Request-Id", ctx.request_id);
-  add(out, "traceparent", ctx.traceparent);
+  append_field(out, "X-Forwarded-Proto",
+               ctx.client_is_trusted && !inbound_proto.empty() ? inbound_proto : ctx.scheme);
+  append_field(out, "X-Forwarded-Host",
+               ctx.client_is_trusted && !inbound_host.empty() ? inbound_host : req.host);
+  append_field(out, "X-Request-Id", ctx.request_id);
+  append_field(out, "traceparent", ctx.traceparent);
 
   if (req.upgrade_websocket) {
     out += "Connection: Upgrade\r\nUpgrade: websocket\r\n";
   } else if (req.framing.chunked) {
     out += "Transfer-Encoding: chunked\r\n";
   } else if (req.framing.content_length) {
-    add(out, "Content-Length", std::to_string(*req.framing.content_length));
+    append_field(out, "Content-Length", std::to_string(*req.framing.content_length));
   }
   out += "\r\n";
 }
@@ -132,18 +144,18 @@ void append_client_response(std::string& out, const http::response_head& res, st
   for (const auto& f : res.fields) {
     const auto n = f.name;
     if (switching && (core::iequals(n, "upgrade") || core::iequals(n, "connection"))) {
-      add(out, n, f.value);
+      append_field(out, n, f.value);
       continue;
     }
     if (http::is_hop_by_hop(n) || http::connection_names(res.framing, n)) continue;
     if (core::iequals(n, "content-length")) {
-      if (!chunked_to_client) add(out, n, f.value);
+      if (!chunked_to_client) append_field(out, n, f.value);
       continue;
     }
     if (core::iequals(n, "x-request-id")) has_request_id = true;
-    add(out, n, f.value);
+    append_field(out, n, f.value);
   }
-  if (!has_request_id && !request_id.empty()) add(out, "X-Request-Id", request_id);
+  if (!has_request_id && !request_id.empty()) append_field(out, "X-Request-Id", request_id);
   if (chunked_to_client) out += "Transfer-Encoding: chunked\r\n";
   if (close && !switching) out += "Connection: close\r\n";
   out += "\r\n";

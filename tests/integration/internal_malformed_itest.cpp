@@ -78,7 +78,7 @@ TEST_F(InternalMalformed, BadBodiesAre400Or422Or413AndChangeNothing) {
       {"long user id", "{\"user_id\": \"" + std::string(60 * 1024, 'a') + "\"}", 422, "invalid_request"},
   };
 
-  kc::redis_conn rc(kc::redis_port(redis_url()));
+  resp_client rc(redis_port(redis_url()));
   const auto size_before = rc.dbsize();
   const auto before = rc.dump(ns());
   ASSERT_GE(before.size(), 3u);
@@ -93,11 +93,14 @@ TEST_F(InternalMalformed, BadBodiesAre400Or422Or413AndChangeNothing) {
   // Bodies over the 64 KiB cap: the declared length alone is refused (only the first KiB is sent,
   // so the 413 cannot be lost to a reset caused by unread bytes).
   const std::string auth_line = "Authorization: Bearer " + std::string(kc::service_token) + "\r\n";
-  for (const std::uint64_t n : {std::uint64_t(64 * 1024 + 1), std::uint64_t(1024 * 1024), std::uint64_t(10000000000)}) {
+  for (const std::uint64_t n :
+       {std::uint64_t(64 * 1024 + 1), std::uint64_t(1024 * 1024), std::uint64_t(10000000000)}) {
     SCOPED_TRACE("Content-Length " + std::to_string(n));
     const std::string head = "POST /cache/invalidate HTTP/1.1\r\nHost: x\r\n" + auth_line +
-                             "Content-Type: application/json\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n";
-    auto ex = exchange_raw(a.internal_port(), head + "{\"user_id\": \"" + std::string(1024, 'a'), 5s, 0, 0ms, "POST");
+                             "Content-Type: application/json\r\nContent-Length: " + std::to_string(n) +
+                             "\r\n\r\n";
+    auto ex = exchange_raw(a.internal_port(), head + "{\"user_id\": \"" + std::string(1024, 'a'), 5s, 0, 0ms,
+                           "POST");
     ASSERT_FALSE(ex.responses.empty()) << "no response";
     EXPECT_EQ(ex.responses.front().status(), 413) << ex.responses.front().describe();
   }
@@ -131,7 +134,8 @@ TEST_F(InternalMalformed, MethodsOtherThanPostAre405WithAllow) {
   for (const char* m : {"GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
     SCOPED_TRACE(m);
     http_client c(a.internal_port());
-    const auto r = c.request(m, "/cache/invalidate", kc::svc(), std::string(m) == "PUT" ? "{\"user_id\":\"mia\"}" : "");
+    const auto r =
+        c.request(m, "/cache/invalidate", kc::svc(), std::string(m) == "PUT" ? "{\"user_id\":\"mia\"}" : "");
     EXPECT_EQ(r.status(), 405) << r.describe();
     EXPECT_EQ(r.header("Allow").value_or(""), "POST") << r.describe();
   }
@@ -155,7 +159,8 @@ TEST_F(InternalMalformed, KeyAndSessionBodiesAreStrict) {
       {"/v1/keys", R"({"tenant_id":"acme","user_id":"mia","name":7})", 422},
       {"/v1/keys", R"({"tenant_id":"acme","user_id":"mia","name":"strict-probe","scopes":"read"})", 422},
       {"/v1/keys", R"({"tenant_id":"acme","user_id":"mia","name":"strict-probe","role":"root"})", 422},
-      {"/v1/keys", R"({"tenant_id":"acme","user_id":"mia","name":"strict-probe","expires_at":"tomorrow"})", 422},
+      {"/v1/keys", R"({"tenant_id":"acme","user_id":"mia","name":"strict-probe","expires_at":"tomorrow"})",
+       422},
       {"/v1/sessions", R"({"user_id":"mia","ttl_seconds":-5})", 422},
       {"/v1/sessions", R"({"user_id":"mia","ttl_seconds":"60"})", 422},
       {"/v1/sessions", R"({"user_id":"mia","ttl_seconds":60,"tenant_id":"acme"})", 422},
@@ -166,7 +171,8 @@ TEST_F(InternalMalformed, KeyAndSessionBodiesAreStrict) {
     EXPECT_EQ(r.status(), c.status) << r.describe();
   }
   auto ex = exchange_raw(a.internal_port(),
-                         "POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kc::service_token) +
+                         "POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             std::string(kc::service_token) +
                              "\r\nContent-Length: 70000\r\n\r\n{\"name\": \"strict-probe\"",
                          5s, 0, 0ms, "POST");
   ASSERT_FALSE(ex.responses.empty());

@@ -41,8 +41,10 @@ class InternalNotify : public kc::cluster_suite {
   // pids of this database's LISTEN sessions (application_name keygate-listen), comma-separated.
   std::string listener_pids() const {
     return db()
-        .scalar("SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM pg_stat_activity WHERE datname = '" +
-                db_name() + "' AND application_name = 'keygate-listen'")
+        .scalar(
+            "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM pg_stat_activity WHERE "
+            "datname = '" +
+            db_name() + "' AND application_name = 'keygate-listen'")
         .value_or("?");
   }
   int listener_count() const {
@@ -50,7 +52,8 @@ class InternalNotify : public kc::cluster_suite {
     return pids.empty() ? 0 : static_cast<int>(std::count(pids.begin(), pids.end(), ',')) + 1;
   }
 
-  static double metric(const kc::node& n, const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+  static double metric(const kc::node& n, const std::string& name,
+                       const std::map<std::string, std::string>& labels = {}) {
     return metric_sum(n.api("GET", "/metrics").body, name, labels);
   }
 
@@ -64,7 +67,8 @@ class InternalNotify : public kc::cluster_suite {
   }
 
   // `statement` on a connection of its own, kept open so a run measures the statement, not a connect.
-  std::function<bool(const kc::credential&)> sql_revocation(kc::pg_link& link, const std::string& statement_head) {
+  std::function<bool(const kc::credential&)> sql_revocation(pg_session& link,
+                                                            const std::string& statement_head) {
     return [&link, statement_head](const kc::credential& c) {
       if (link.exec(statement_head + "'" + c.id + "'")) return true;
       ADD_FAILURE() << statement_head << ": " << link.error();
@@ -78,13 +82,14 @@ class InternalNotify : public kc::cluster_suite {
     kc::node b(listening("B"));
     ASSERT_TRUE(a.started() && b.started());
     ASSERT_TRUE(both_listening(a, b));
-    kc::pg_link link(db().url());
+    pg_session link(db().url());
     ASSERT_TRUE(link.ok()) << link.error();
     const auto revoke = sql_revocation(link, statement_head);
     kc::propagation_stats st;
     const auto start = steady::now();
     for (int i = 0; i < runs; ++i) {
-      kc::propagation_run(a, b, [&] { return make(a); }, revoke, st);
+      kc::propagation_run(
+          a, b, [&] { return make(a); }, revoke, st);
       if (HasFatalFailure()) return;
     }
     kc::report_propagation(label, st, seconds_since(start));
@@ -94,8 +99,12 @@ class InternalNotify : public kc::cluster_suite {
   }
 };
 
-kc::credential new_key(const kc::node& n) { return kc::key_credential(n.create_key("acme", "mia")); }
-kc::credential new_session(const kc::node& n) { return kc::session_credential(n.create_session("mia")); }
+kc::credential new_key(const kc::node& n) {
+  return kc::key_credential(n.create_key("acme", "mia"));
+}
+kc::credential new_session(const kc::node& n) {
+  return kc::session_credential(n.create_session("mia"));
+}
 
 TEST_F(InternalNotify, SqlRevokeIsRejectedByBWithinOneSecond) {
   run_many("direct SQL UPDATE api_keys SET revoked_at (no API call)", kc::propagation_runs(), new_key,
@@ -121,14 +130,16 @@ TEST_F(InternalNotify, NegativeEntryClearedByADirectInsert) {
   const auto secret = kc::fresh_key();
   ASSERT_EQ(a.probe(secret), 401);
   ASSERT_EQ(a.probe(secret), 401);  // from the local negative entry now
-  kc::redis_conn rc(kc::redis_port(redis_url()));
+  resp_client rc(redis_port(redis_url()));
   ASSERT_TRUE(rc.get(ns() + ":k:" + kc::sha256(secret)).has_value()) << "no negative entry in Redis";
 
-  ASSERT_TRUE(db().exec("INSERT INTO api_keys (id, tenant_id, user_id, name, display_prefix, key_hash, role) VALUES ('" +
-                        manage::new_id("key") + "', 'acme', 'mia', 'direct', '" + secret.substr(0, 14) + "', '" +
-                        kc::sha256(secret) + "', 'member')"));
+  ASSERT_TRUE(db().exec(
+      "INSERT INTO api_keys (id, tenant_id, user_id, name, display_prefix, key_hash, role) VALUES ('" +
+      manage::new_id("key") + "', 'acme', 'mia', 'direct', '" + secret.substr(0, 14) + "', '" +
+      kc::sha256(secret) + "', 'member')"));
   const auto inserted = steady::now();  // committed
-  EXPECT_TRUE(kc::probe_until(a, secret, 200, 1s)) << "A still rejects a key INSERTed after its negative entry";
+  EXPECT_TRUE(kc::probe_until(a, secret, 200, 1s))
+      << "A still rejects a key INSERTed after its negative entry";
   std::printf("[ propagation ] direct INSERT accepted on A %.1f ms after the commit\n",
               kc::ms_between(inserted, steady::now()));
   EXPECT_TRUE(kc::probe_until(b, secret, 200, 1s)) << "B still rejects the INSERTed key";
@@ -150,7 +161,8 @@ TEST_F(InternalNotify, DisablingAUserOrATenantInSqlReachesTheirCredentialsOnB) {
   EXPECT_TRUE(kc::probe_until(b, k.secret, 401, 1s)) << "B accepts a key of a user disabled in SQL";
   kc::prober p(b.port());
   const auto deadline = steady::now() + 1s;
-  while (p.status_with(kc::cookie(s.secret)) != 401 && steady::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (p.status_with(kc::cookie(s.secret)) != 401 && steady::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(p.status_with(kc::cookie(s.secret)), 401) << "B accepts a session of a user disabled in SQL";
 
   ASSERT_TRUE(db().tenant("notify-tenant"));
@@ -172,22 +184,29 @@ TEST_F(InternalNotify, LastUsedWritesAnnounceNothing) {
   std::vector<kc::created_key> keys;
   for (int i = 0; i < 3; ++i) keys.push_back(a.create_key("acme", "mia"));
   // The three INSERTs are announced (and applied) ...
-  ASSERT_TRUE(eventually([&] { return metric(a, "keygate_pg_notifications_total", {{"outcome", "applied"}}) == 3; }, 5s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metric(a, "keygate_pg_notifications_total", {{"outcome", "applied"}}) == 3;
+      },
+      5s));
   const auto received = metric(a, "keygate_pg_notifications_received_total");
   EXPECT_EQ(received, 3);
   // ... then each key is used and its last_used_at written by keygate's flush.
   for (const auto& k : keys) ASSERT_EQ(a.probe(k.secret), 200);
   for (const auto& k : keys)
-    ASSERT_TRUE(eventually([&] { return db().scalar("SELECT last_used_at FROM api_keys WHERE id = '" + k.id + "'") != ""; }, 5s))
+    ASSERT_TRUE(eventually(
+        [&] { return db().scalar("SELECT last_used_at FROM api_keys WHERE id = '" + k.id + "'") != ""; }, 5s))
         << "keygate never wrote last_used_at of " << k.id;
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(metric(a, "keygate_pg_notifications_received_total"), received) << "a last_used_at write was announced";
+  EXPECT_EQ(metric(a, "keygate_pg_notifications_received_total"), received)
+      << "a last_used_at write was announced";
 
   // The trigger itself, seen by a LISTEN of our own: last_used_at/updated_at alone are silent,
   // any other change of the row is announced with its hash.
-  kc::pg_link listen(db().url());
+  pg_session listen(db().url());
   ASSERT_TRUE(listen.exec(std::string("LISTEN ") + channel)) << listen.error();
-  ASSERT_TRUE(db().exec("UPDATE api_keys SET last_used_at = now(), updated_at = now() WHERE id = '" + keys[0].id + "'"));
+  ASSERT_TRUE(db().exec("UPDATE api_keys SET last_used_at = now(), updated_at = now() WHERE id = '" +
+                        keys[0].id + "'"));
   EXPECT_TRUE(listen.notifications(channel, 300ms).empty());
   ASSERT_TRUE(db().exec("UPDATE api_keys SET name = 'renamed' WHERE id = '" + keys[0].id + "'"));
   EXPECT_EQ(listen.notifications(channel, 2s), std::vector<std::string>{"k:" + keys[0].hash()});
@@ -221,18 +240,21 @@ TEST_F(InternalNotify, ListenSessionKilledBListensAgainAndTheBoundHolds) {
 
   EXPECT_TRUE(b.wait_for_log("connection lost", 5s, log_from)) << "B did not log the loss";
   EXPECT_TRUE(b.wait_for_log("listening on keygate_invalidate", 5s, log_from)) << "B did not listen again";
-  EXPECT_TRUE(eventually([&] { return listener_count() == 2 && listener_pids().find(b_pid) == std::string::npos; }, 5s))
+  EXPECT_TRUE(eventually(
+      [&] { return listener_count() == 2 && listener_pids().find(b_pid) == std::string::npos; }, 5s))
       << "no new LISTEN session for B: " << listener_pids();
   EXPECT_TRUE(eventually([&] { return metric(b, "keygate_pg_listener_reconnects_total") >= 1; }, 5s));
   EXPECT_EQ(metric(b, "keygate_pg_listener_connected"), 1);
   EXPECT_TRUE(kc::probe_until(b, k1.secret, 401, 1s)) << "B accepts a key revoked while it was not listening";
-  std::printf("[ propagation ] k1 (revoked while B's LISTEN session was down) rejected by B %.0f ms after the kill\n",
-              kc::ms_between(killed, steady::now()));
+  std::printf(
+      "[ propagation ] k1 (revoked while B's LISTEN session was down) rejected by B %.0f ms after the kill\n",
+      kc::ms_between(killed, steady::now()));
 
   ASSERT_EQ(b.probe(k2.secret), 200);
   ASSERT_TRUE(db().exec("UPDATE api_keys SET revoked_at = now() WHERE id = '" + k2.id + "'"));
   const auto revoked = steady::now();  // committed
-  EXPECT_TRUE(kc::probe_until(b, k2.secret, 401, 1s)) << "B missed a direct SQL revocation after listening again";
+  EXPECT_TRUE(kc::probe_until(b, k2.secret, 401, 1s))
+      << "B missed a direct SQL revocation after listening again";
   std::printf("[ propagation ] k2 (revoked after B listened again) rejected by B %.1f ms after the commit\n",
               kc::ms_between(revoked, steady::now()));
 }
@@ -252,7 +274,8 @@ TEST_F(InternalNotify, ListenNotifyFalseOpensNoListenSession) {
 
   kc::node loud(listening("loud"));
   ASSERT_TRUE(loud.started());
-  EXPECT_TRUE(eventually([&] { return listener_count() == 1; }, 10s)) << "the listening node opened no session";
+  EXPECT_TRUE(eventually([&] { return listener_count() == 1; }, 10s))
+      << "the listening node opened no session";
 }
 
 // Anything else on the channel is counted as malformed and ignored; the listener stays up.
@@ -262,10 +285,15 @@ TEST_F(InternalNotify, GarbagePayloadsAreCountedAndIgnored) {
   ASSERT_TRUE(eventually([&] { return metric(a, "keygate_pg_listener_connected") == 1; }, 10s));
   const auto k = a.create_key("acme", "mia");
   ASSERT_EQ(a.probe(k.secret), 200);
-  const std::vector<std::string> garbage{"", "garbage", "k:*", "k:" + k.hash() + ",", "u:*", "t:a b", "K:" + k.hash()};
+  const std::vector<std::string> garbage{"",    "garbage", "k:*",          "k:" + k.hash() + ",",
+                                         "u:*", "t:a b",   "K:" + k.hash()};
   for (const auto& payload : garbage)
     ASSERT_TRUE(db().exec("SELECT pg_notify('keygate_invalidate', '" + payload + "')"));
-  EXPECT_TRUE(eventually([&] { return metric(a, "keygate_pg_notifications_total", {{"outcome", "malformed"}}) == 7; }, 5s))
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(a, "keygate_pg_notifications_total", {{"outcome", "malformed"}}) == 7;
+      },
+      5s))
       << a.api("GET", "/metrics").body;
   EXPECT_EQ(metric(a, "keygate_pg_listener_connected"), 1);
   EXPECT_EQ(a.probe(k.secret), 200);

@@ -31,15 +31,19 @@ TEST_F(InternalOutage, PostgresStoppedIs503AndNothingIsPurged) {
   ASSERT_EQ(a.probe(admin.secret), 200);
   ASSERT_EQ(a.probe_with(kc::cookie(s.secret)), 200);
   // The admin key as caller must be warm in the internal listener's lookup too.
-  ASSERT_EQ(a.invalidate_as(kc::bearer(admin.secret), nlohmann::json{{"user_id", "nobody"}}.dump()).status(), 200);
+  ASSERT_EQ(a.invalidate_as(kc::bearer(admin.secret), nlohmann::json{{"user_id", "nobody"}}.dump()).status(),
+            200);
 
-  kc::redis_conn rc(kc::redis_port(redis_url()));
+  resp_client rc(redis_port(redis_url()));
   const auto before = rc.dump(ns());
   ASSERT_TRUE(before.count(ns() + ":k:" + k.hash())) << "the warm key has no Redis entry";
 
   pg.stop();
-  const std::vector<nlohmann::json> bodies{{{"key_hash", k.hash()}}, {{"key_id", k.id}}, {{"session_id", s.id}},
-                                           {{"user_id", "mia"}},     {{"tenant_id", "acme"}}};
+  const std::vector<nlohmann::json> bodies{{{"key_hash", k.hash()}},
+                                           {{"key_id", k.id}},
+                                           {{"session_id", s.id}},
+                                           {{"user_id", "mia"}},
+                                           {{"tenant_id", "acme"}}};
   for (const auto& caller : {kc::svc(), kc::bearer(admin.secret)}) {
     for (const auto& b : bodies) {
       SCOPED_TRACE(b.dump());
@@ -54,7 +58,7 @@ TEST_F(InternalOutage, PostgresStoppedIs503AndNothingIsPurged) {
 }
 
 TEST_F(InternalOutage, RedisStoppedIs503InvalidationIncomplete) {
-  kc::own_redis redis;
+  private_redis redis;
   ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
   auto o = options("A");
   o.redis_url = redis.url();

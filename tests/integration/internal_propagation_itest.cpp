@@ -29,7 +29,8 @@ bool answered_200(const response& r) {
 class InternalPropagation : public kc::cluster_suite {
  protected:
   // `revoke` through A; B must reject within 1 s of A's response in every run (support/propagation.hpp).
-  void run_many(const char* label, const std::function<response(const kc::node&, const kc::created_key&)>& revoke) {
+  void run_many(const char* label,
+                const std::function<response(const kc::node&, const kc::created_key&)>& revoke) {
     kc::node a(options("A"));
     kc::node b(options("B"));
     ASSERT_TRUE(a.started() && b.started());
@@ -39,7 +40,10 @@ class InternalPropagation : public kc::cluster_suite {
     for (int i = 0; i < n; ++i) {
       kc::propagation_run(
           a, b, [&] { return kc::key_credential(a.create_key("acme", "mia")); },
-          [&](const kc::credential& c) { return answered_200(revoke(a, kc::created_key{c.id, c.secret})); }, st);
+          [&](const kc::credential& c) {
+            return answered_200(revoke(a, kc::created_key{c.id, c.secret}));
+          },
+          st);
       if (HasFatalFailure()) return;
     }
     kc::report_propagation(label, st, seconds_since(start));
@@ -97,7 +101,7 @@ TEST_F(InternalPropagation, SessionRevokedThroughAIsRejectedByB) {
 // B's subscriber connection is killed: B resubscribes (dropping its local cache) and the bound holds,
 // both for a revocation published while B was unsubscribed and for one after.
 TEST_F(InternalPropagation, SubscriberKilledBResubscribesAndTheBoundHolds) {
-  kc::own_redis redis;
+  private_redis redis;
   ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
   auto o = options("A");
   o.redis_url = redis.url();
@@ -105,13 +109,14 @@ TEST_F(InternalPropagation, SubscriberKilledBResubscribesAndTheBoundHolds) {
   o.name = "B";
   kc::node b(o);
   ASSERT_TRUE(a.started() && b.started());
-  kc::redis_conn rc(redis.port());
+  resp_client rc(redis.port());
   const std::string channel = ns() + ":invalidate";
   const auto subscribers = [&] {
     auto r = rc.command({"PUBSUB", "NUMSUB", channel});
     return r.elements.size() == 2 ? r.elements[1].integer : -1;
   };
-  ASSERT_TRUE(eventually([&] { return subscribers() == 2; }, 5s)) << "A and B never subscribed to " << channel;
+  ASSERT_TRUE(eventually([&] { return subscribers() == 2; }, 5s))
+      << "A and B never subscribed to " << channel;
 
   const auto k1 = a.create_key("acme", "mia");
   const auto k2 = a.create_key("acme", "mia");
@@ -121,7 +126,7 @@ TEST_F(InternalPropagation, SubscriberKilledBResubscribesAndTheBoundHolds) {
   }
   const auto log_from = b.log().size();
   auto killed = rc.command({"CLIENT", "KILL", "TYPE", "pubsub"});
-  ASSERT_EQ(killed.type, kc::resp::kind::integer) << killed.str;
+  ASSERT_EQ(killed.type, resp_reply::kind::integer) << killed.str;
   EXPECT_GE(killed.integer, 1);
 
   // Revoke k1 at once (B may be unsubscribed and miss the message).
@@ -150,7 +155,7 @@ TEST_F(InternalPropagation, NegativeEntryOnAClearedByCreationAnnouncedThroughB) 
   const auto secret = kc::fresh_key();
   ASSERT_EQ(a.probe(secret), 401);
   ASSERT_EQ(a.probe(secret), 401);
-  kc::redis_conn rc(kc::redis_port(redis_url()));
+  resp_client rc(redis_port(redis_url()));
   EXPECT_TRUE(rc.get(ns() + ":k:" + kc::sha256(secret)).has_value()) << "no negative entry in Redis";
   auto imp = db().cli({"keys", "import", "--tenant", "acme", "--user", "mia", "--prefix", "kg_live", "--name",
                        "adopted", "--sha256", kc::sha256(secret)});
@@ -159,7 +164,8 @@ TEST_F(InternalPropagation, NegativeEntryOnAClearedByCreationAnnouncedThroughB) 
   const auto r = b.invalidate({{"key_hash", kc::sha256(secret)}});
   ASSERT_EQ(r.status(), 200) << r.describe();
   EXPECT_EQ(r.json().value("invalidated", -1), 1) << r.describe();
-  EXPECT_TRUE(kc::probe_until(a, secret, 200, 1s)) << "A still rejects the key created after its negative entry";
+  EXPECT_TRUE(kc::probe_until(a, secret, 200, 1s))
+      << "A still rejects the key created after its negative entry";
 }
 
 // The same through the CLI alone: `keygate keys import` with the cluster's Redis configured must

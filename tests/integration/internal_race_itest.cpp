@@ -23,7 +23,7 @@ TEST_F(InternalRace, RevokeRacingBsHeldLookupNeverResurrects) {
   o.name = "B";
   kc::node b(o);
   ASSERT_TRUE(a.started() && b.started());
-  kc::redis_conn rc(kc::redis_port(redis_url()));
+  resp_client rc(redis_port(redis_url()));
   const std::string db_name = db().url().substr(db().url().rfind('/') + 1);
   const auto lock_waiters = [&] {
     const auto v = db().scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + db_name +
@@ -39,13 +39,15 @@ TEST_F(InternalRace, RevokeRacingBsHeldLookupNeverResurrects) {
     const std::string rkey = ns() + ":k:" + k.hash();
     rc.command({"DEL", rkey});  // B must go to Postgres
 
-    kc::pg_link holder(db().url());
+    pg_session holder(db().url());
     ASSERT_TRUE(holder.ok()) << holder.error();
-    ASSERT_TRUE(holder.exec("BEGIN") && holder.exec("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")) << holder.error();
+    ASSERT_TRUE(holder.exec("BEGIN") && holder.exec("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
+        << holder.error();
 
     auto lookup = std::async(std::launch::async, [&] { return b.probe(k.secret); });
     ASSERT_TRUE(eventually([&] { return lock_waiters() >= 1; }, 3s)) << "B's lookup never waited";
-    auto revoke = std::async(std::launch::async, [&] { return a.api("POST", "/v1/keys/" + k.id + "/revoke", kc::svc()); });
+    auto revoke = std::async(std::launch::async,
+                             [&] { return a.api("POST", "/v1/keys/" + k.id + "/revoke", kc::svc()); });
     ASSERT_TRUE(eventually([&] { return lock_waiters() >= 2; }, 3s)) << "A's revocation never waited";
     std::this_thread::sleep_for(50ms);
     ASSERT_TRUE(holder.exec("ROLLBACK")) << holder.error();

@@ -31,12 +31,13 @@ TEST_F(InternalRotation, NewKeyAtOnceOldKeyUntilGraceEndOnEveryInstance) {
   EXPECT_EQ(j["old_key"].value("id", ""), old.id) << r.describe();
 
   // The new key works at once, everywhere (first request, no retry).
-  for (const auto* n : all) EXPECT_EQ(n->probe(fresh), 200) << n->options().name << ": new key not accepted at once";
+  for (const auto* n : all)
+    EXPECT_EQ(n->probe(fresh), 200) << n->options().name << ": new key not accepted at once";
   // The old key keeps working during the grace period on every instance.
   while (steady::now() < t0 + std::chrono::milliseconds(grace * 1000 - 800)) {
     for (const auto* n : all)
-      ASSERT_EQ(n->probe(old.secret), 200)
-          << n->options().name << ": old key rejected " << seconds_since(t0) << " s into a " << grace << " s grace";
+      ASSERT_EQ(n->probe(old.secret), 200) << n->options().name << ": old key rejected " << seconds_since(t0)
+                                           << " s into a " << grace << " s grace";
     std::this_thread::sleep_for(100ms);
   }
   // ... and is rejected everywhere once it ends (second precision of the stored expiry + 1 s slack).
@@ -70,10 +71,13 @@ TEST_F(InternalRotation, MemberRotatesOwnKeyButNotAnothers) {
   const auto mine = a.create_key("acme", "mia");
   const auto theirs = a.create_key("acme", "max");
   ASSERT_EQ(b.probe(theirs.secret), 200);
-  const auto denied = a.api("POST", "/v1/keys/" + theirs.id + "/rotate", kc::bearer(mine.secret), R"({"grace_seconds":0})");
-  EXPECT_TRUE(is_json_error(denied, 403, {"forbidden"}) || is_json_error(denied, 404, {"not_found"})) << denied.describe();
+  const auto denied =
+      a.api("POST", "/v1/keys/" + theirs.id + "/rotate", kc::bearer(mine.secret), R"({"grace_seconds":0})");
+  EXPECT_TRUE(is_json_error(denied, 403, {"forbidden"}) || is_json_error(denied, 404, {"not_found"}))
+      << denied.describe();
   EXPECT_EQ(b.probe(theirs.secret), 200) << "a refused rotation still expired the key";
-  const auto ok = a.api("POST", "/v1/keys/" + mine.id + "/rotate", kc::bearer(mine.secret), R"({"grace_seconds":0})");
+  const auto ok =
+      a.api("POST", "/v1/keys/" + mine.id + "/rotate", kc::bearer(mine.secret), R"({"grace_seconds":0})");
   ASSERT_EQ(ok.status(), 201) << ok.describe();
   EXPECT_TRUE(kc::probe_until(b, mine.secret, 401, 1s));
   EXPECT_EQ(b.probe(ok.json().value("secret", "")), 200);

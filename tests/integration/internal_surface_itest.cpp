@@ -60,8 +60,10 @@ TEST_F(InternalSurface, InternalEndpointsAreNotReachableThroughThePublicListener
                                    j.contains("events")))
         << "the public listener answered like the internal API: " << r.describe();
   }
-  EXPECT_GE(upstream().request_count(), upstream_before + calls.size()) << "the upstream did not see the calls";
-  EXPECT_EQ(db().scalar("SELECT count(*) FROM api_keys"), keys_before) << "a key was created through the public listener";
+  EXPECT_GE(upstream().request_count(), upstream_before + calls.size())
+      << "the upstream did not see the calls";
+  EXPECT_EQ(db().scalar("SELECT count(*) FROM api_keys"), keys_before)
+      << "a key was created through the public listener";
   EXPECT_EQ(a.probe(victim.secret), 200) << "an invalidation went through the public listener";
   EXPECT_EQ(a.probe(admin.secret), 200) << "the admin key was revoked/rotated through the public listener";
 }
@@ -82,12 +84,12 @@ TEST_F(InternalSurface, EveryInternalResponseHasSecurityHeaders) {
       {"GET", "/version", {}, ""},
       {"GET", "/metrics", {}, ""},
       {"GET", "/no-such-endpoint", {}, ""},
-      {"POST", "/cache/invalidate", kc::svc(), R"({"key_id":")" + k.id + "\"}"},                // 200
-      {"POST", "/cache/invalidate", {}, R"({"key_id":")" + k.id + "\"}"},                       // 401
+      {"POST", "/cache/invalidate", kc::svc(), R"({"key_id":")" + k.id + "\"}"},                 // 200
+      {"POST", "/cache/invalidate", {}, R"({"key_id":")" + k.id + "\"}"},                        // 401
       {"POST", "/cache/invalidate", kc::bearer(k.secret), R"({"key_id":")" + other.id + "\"}"},  // 403
-      {"POST", "/cache/invalidate", kc::svc(), "{"},                                              // 400
-      {"POST", "/cache/invalidate", kc::svc(), "{}"},                                             // 422
-      {"GET", "/cache/invalidate", kc::svc(), ""},                                                // 405
+      {"POST", "/cache/invalidate", kc::svc(), "{"},                                             // 400
+      {"POST", "/cache/invalidate", kc::svc(), "{}"},                                            // 422
+      {"GET", "/cache/invalidate", kc::svc(), ""},                                               // 405
       {"GET", "/v1/keys?tenant_id=acme", kc::svc(), ""},
       {"GET", "/v1/keys/" + k.id, kc::svc(), ""},
       {"GET", "/v1/keys/key_0000000000000000000000", kc::svc(), ""},
@@ -103,8 +105,8 @@ TEST_F(InternalSurface, EveryInternalResponseHasSecurityHeaders) {
   }
   // 413 (answered from the declared length).
   auto ex = exchange_raw(a.internal_port(),
-                         "POST /cache/invalidate HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{", 5s, 0, 0ms,
-                         "POST");
+                         "POST /cache/invalidate HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{", 5s,
+                         0, 0ms, "POST");
   ASSERT_FALSE(ex.responses.empty());
   const auto& r = ex.responses.front();
   EXPECT_EQ(r.status(), 413) << r.describe();
@@ -131,7 +133,8 @@ TEST_F(InternalSurface, ListShowAndMutationsNeverReturnHashOrSecret) {
     SCOPED_TRACE(what);
     EXPECT_LT(r.status(), 300) << r.describe();
     EXPECT_EQ(r.body.find(secret), std::string::npos) << "secret in " << r.describe();
-    EXPECT_EQ(r.body.find(secret.substr(secret.size() - 16)), std::string::npos) << "secret tail in " << r.describe();
+    EXPECT_EQ(r.body.find(secret.substr(secret.size() - 16)), std::string::npos)
+        << "secret tail in " << r.describe();
     EXPECT_EQ(r.body.find(hash), std::string::npos) << "hash in " << r.describe();
     EXPECT_EQ(r.body.find(member.secret), std::string::npos) << "another key's secret in " << r.describe();
     EXPECT_EQ(r.body.find(member.hash()), std::string::npos) << "another key's hash in " << r.describe();
@@ -154,7 +157,8 @@ TEST_F(InternalSurface, ListShowAndMutationsNeverReturnHashOrSecret) {
   EXPECT_EQ(rot.body.find(secret), std::string::npos) << "the old secret in the rotate response";
   EXPECT_EQ(rot.body.find(hash), std::string::npos) << "the old hash in the rotate response";
   const std::string new_secret = rj.value("secret", "");
-  EXPECT_EQ(rot.body.find(kc::sha256(new_secret)), std::string::npos) << "the new hash in the rotate response";
+  EXPECT_EQ(rot.body.find(kc::sha256(new_secret)), std::string::npos)
+      << "the new hash in the rotate response";
 
   const auto show_new = a.api("GET", "/v1/keys/" + rj.value("id", ""), kc::svc());
   EXPECT_EQ(show_new.body.find(new_secret), std::string::npos) << show_new.describe();
@@ -175,12 +179,14 @@ TEST_F(InternalSurface, SessionsAreServiceTokenOnly) {
   const auto admin = a.create_key("acme", "alice");
   const auto s = a.create_session("mia");
   ASSERT_FALSE(s.id.empty());
-  const auto create = a.api("POST", "/v1/sessions", kc::bearer(admin.secret), R"({"user_id":"mia","ttl_seconds":60})");
+  const auto create =
+      a.api("POST", "/v1/sessions", kc::bearer(admin.secret), R"({"user_id":"mia","ttl_seconds":60})");
   EXPECT_TRUE(is_json_error(create, 403, {"forbidden"})) << create.describe();
   const auto del = a.api("DELETE", "/v1/sessions/" + s.id, kc::bearer(admin.secret));
   EXPECT_TRUE(is_json_error(del, 403, {"forbidden"})) << del.describe();
   EXPECT_EQ(a.probe_with(kc::cookie(s.secret)), 200);
-  const auto by_cookie = a.api("POST", "/v1/sessions", kc::cookie(s.secret), R"({"user_id":"mia","ttl_seconds":60})");
+  const auto by_cookie =
+      a.api("POST", "/v1/sessions", kc::cookie(s.secret), R"({"user_id":"mia","ttl_seconds":60})");
   EXPECT_TRUE(is_json_error(by_cookie, 403, {"forbidden"})) << by_cookie.describe();
 }
 

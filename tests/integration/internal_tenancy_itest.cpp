@@ -19,7 +19,8 @@ const std::vector<std::string> kinds{"key_hash", "key_id", "session_id", "user_i
 class InternalTenancy : public kc::cluster_suite {
  protected:
   // expected: kind → status (200 or 403).
-  void check_caller(const std::string& label, const header_list& caller, const std::map<std::string, int>& expected) {
+  void check_caller(const std::string& label, const header_list& caller,
+                    const std::map<std::string, int>& expected) {
     kc::node n(options(label));
     ASSERT_TRUE(n.started());
     for (const auto& kind : kinds) {
@@ -41,25 +42,35 @@ class InternalTenancy : public kc::cluster_suite {
 
     const bool session_target = kind == "session_id";
     const std::string redis_key = ns() + (session_target ? ":s:" + s.hash() : ":k:" + k.hash());
-    kc::redis_conn rc(kc::redis_port(redis_url()));
+    resp_client rc(redis_port(redis_url()));
     const auto before = rc.get(redis_key);
     ASSERT_TRUE(before.has_value()) << "the warm credential has no Redis entry " << redis_key;
 
     nlohmann::json body;
-    if (kind == "key_hash") body[kind] = k.hash();
-    else if (kind == "key_id") body[kind] = k.id;
-    else if (kind == "session_id") body[kind] = s.id;
-    else if (kind == "user_id") body[kind] = "mia";
-    else body[kind] = "acme";
+    if (kind == "key_hash")
+      body[kind] = k.hash();
+    else if (kind == "key_id")
+      body[kind] = k.id;
+    else if (kind == "session_id")
+      body[kind] = s.id;
+    else if (kind == "user_id")
+      body[kind] = "mia";
+    else
+      body[kind] = "acme";
     const auto r = n.invalidate_as(caller, body.dump());
-    const auto probe = [&] { return session_target ? n.probe_with(kc::cookie(s.secret)) : n.probe(k.secret); };
+    const auto probe = [&] {
+      return session_target ? n.probe_with(kc::cookie(s.secret)) : n.probe(k.secret);
+    };
 
     if (expected == 200) {
       ASSERT_EQ(r.status(), 200) << r.describe();
       const auto j = r.json();
-      ASSERT_TRUE(j.is_object() && j.contains("invalidated") && j["invalidated"].is_number_integer()) << r.describe();
-      if (kind == "user_id" || kind == "tenant_id") EXPECT_GE(j["invalidated"].get<int>(), 1) << r.describe();
-      else EXPECT_EQ(j["invalidated"].get<int>(), 1) << r.describe();
+      ASSERT_TRUE(j.is_object() && j.contains("invalidated") && j["invalidated"].is_number_integer())
+          << r.describe();
+      if (kind == "user_id" || kind == "tenant_id")
+        EXPECT_GE(j["invalidated"].get<int>(), 1) << r.describe();
+      else
+        EXPECT_EQ(j["invalidated"].get<int>(), 1) << r.describe();
       EXPECT_TRUE(j.contains("request_id")) << r.describe();
       EXPECT_EQ(probe(), 401) << "the revoked credential is still accepted after a 200 invalidation";
       const auto after = rc.get(redis_key);
@@ -73,7 +84,8 @@ class InternalTenancy : public kc::cluster_suite {
   }
 
   // A live key of tenant/user (made through a short-lived node of this test's namespace).
-  created_key caller_key(const std::string& tenant, const std::string& user, nlohmann::json extra = nlohmann::json::object()) {
+  created_key caller_key(const std::string& tenant, const std::string& user,
+                         nlohmann::json extra = nlohmann::json::object()) {
     kc::node maker(options("maker"));
     return maker.create_key(tenant, user, std::move(extra));
   }
@@ -86,7 +98,9 @@ const std::map<std::string, int> all_forbidden{
 const std::map<std::string, int> own_only{
     {"key_hash", 200}, {"key_id", 200}, {"session_id", 200}, {"user_id", 200}, {"tenant_id", 403}};
 
-TEST_F(InternalTenancy, ServiceTokenMayTargetAnything) { check_caller("service", kc::svc(), all_allowed); }
+TEST_F(InternalTenancy, ServiceTokenMayTargetAnything) {
+  check_caller("service", kc::svc(), all_allowed);
+}
 
 TEST_F(InternalTenancy, TenantAdminMayTargetAnythingInItsTenant) {
   const auto k = caller_key("acme", "alice");
@@ -151,7 +165,7 @@ TEST_F(InternalTenancy, UnknownTargetsAnswerZero) {
       {{"user_id", "nobody-at-all"}},
       {{"tenant_id", "no-such-tenant"}},
   };
-  kc::redis_conn rc(kc::redis_port(redis_url()));
+  resp_client rc(redis_port(redis_url()));
   const auto before = rc.dump(ns());
   for (const auto& caller : {kc::svc(), kc::bearer(mine.secret)}) {
     for (const auto& b : bodies) {

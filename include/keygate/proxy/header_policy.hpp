@@ -22,9 +22,9 @@
 namespace keygate::proxy {
 
 struct forward_context {
-  std::string_view target;          // after strip_prefix
-  std::string_view client_ip;       // the peer address
-  bool client_is_trusted = false;   // peer in server.trusted_proxies
+  std::string_view target;           // after strip_prefix
+  std::string_view client_ip;        // the peer address
+  bool client_is_trusted = false;    // peer in server.trusted_proxies
   std::string_view scheme = "http";  // of the public listener
   std::string_view request_id;
   std::string_view traceparent;
@@ -37,6 +37,9 @@ struct forward_context {
   // verbatim after the inbound ones with the identity prefix were removed.
   std::string_view identity_lines;
 };
+
+// Appends one header line, "<name>: <value>\r\n" (the caller has validated both).
+void append_field(std::string& out, std::string_view name, std::string_view value);
 
 // True when a header name has the identity prefix (case-insensitive, '_' ≡ '-').
 bool has_identity_prefix(std::string_view name, std::string_view prefix) noexcept;

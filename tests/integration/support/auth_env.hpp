@@ -2,11 +2,7 @@
 //
 //   auth_store  a migrated temporary database (on $KEYGATE_TEST_PG_URL's server or a private
 //               Postgres) with CLI helpers: tenants, users, keys, sessions (via `keygate ...`).
-//   pg_session  a plain libpq connection for SQL the CLI does not offer (LOCK TABLE, UPDATE,
-//               pg_stat_statements counters).
-//   resp_client a tiny blocking RESP client (GET/TTL/INFO commandstats on the test's Redis).
-//   private_redis  a Redis of our own (services.sh start DIR redis) that a test may kill,
-//               freeze (SIGSTOP) and restart on the same port without disturbing other tests.
+//   pg_session, resp_client, private_redis  see store_clients.hpp
 //   auth_gateway_config()  a gateway_config with store + cache + auth set for one test.
 #pragma once
 
@@ -19,97 +15,19 @@
 #include <vector>
 
 #include "integration/support/gateway.hpp"
-#include "keygate/auth/key_format.hpp"
 #include "integration/support/http_client.hpp"
 #include "integration/support/process.hpp"
 #include "integration/support/proxy_helpers.hpp"
 #include "integration/support/recording_upstream.hpp"
+#include "integration/support/store_clients.hpp"
+#include "keygate/auth/key_format.hpp"
 #include "support/pg_test_db.hpp"
 
-struct pg_conn;
-
 namespace keygate::itest {
-
-// ---------------------------------------------------------------------------------------------
-// A libpq connection (synchronous). Every call returns nullopt/false on error (see error()).
-class pg_session {
- public:
-  explicit pg_session(const std::string& url);
-  ~pg_session();
-  pg_session(const pg_session&) = delete;
-  pg_session& operator=(const pg_session&) = delete;
-
-  bool ok() const;
-  bool exec(const std::string& sql);
-  // First column of the first row ("" for SQL NULL or no row); nullopt on error.
-  std::optional<std::string> scalar(const std::string& sql);
-  // Every row's first column.
-  std::optional<std::vector<std::string>> column(const std::string& sql);
-  std::string error() const { return error_; }
-
- private:
-  pg_conn* c_ = nullptr;
-  std::string error_;
-};
-
-// ---------------------------------------------------------------------------------------------
-struct resp_reply {
-  enum class kind { nil, string, status, error, integer, array, failed } type = kind::failed;
-  std::string str;  // string/status/error text (failed: why)
-  long long integer = 0;
-  std::vector<resp_reply> elements;
-  bool ok() const { return type != kind::failed && type != kind::error; }
-};
-
-class resp_client {
- public:
-  explicit resp_client(unsigned short port, millis timeout = 2s);
-  bool connected() const { return c_.valid(); }
-  resp_reply command(const std::vector<std::string>& argv);
-  // GET key: the value, or nullopt for nil / error.
-  std::optional<std::string> get(const std::string& key);
-  // PTTL key in ms (-2 missing, -1 no expiry); nullopt on error.
-  std::optional<long long> pttl(const std::string& key);
-  // INFO commandstats → command name (lowercase, without cmdstat_) → calls.
-  std::map<std::string, long long> commandstats();
-
- private:
-  bool read_reply(resp_reply& out);
-  bool read_line(std::string& line);
-  conn c_;
-  std::string buf_;
-  millis timeout_;
-};
 
 // Sum of calls in commandstats minus the administrative/probe commands (info, ping, select,
 // hello, client, command, config, subscribe...): what request traffic costs Redis.
 long long traffic_calls(const std::map<std::string, long long>& stats);
-
-// ---------------------------------------------------------------------------------------------
-class private_redis {
- public:
-  private_redis();
-  ~private_redis();
-  private_redis(const private_redis&) = delete;
-  private_redis& operator=(const private_redis&) = delete;
-
-  bool ok() const { return ok_; }
-  unsigned short port() const { return port_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
-  int pid() const { return pid_; }
-  void kill();    // SIGKILL: connections reset, port refuses
-  void freeze();  // SIGSTOP: sockets stay open, nothing answers
-  void thaw();    // SIGCONT
-  // Starts a new redis-server on the same port (after kill()); true once it answers PING.
-  bool restart();
-
- private:
-  bool start_server();
-  std::string dir_;
-  unsigned short port_ = 0;
-  int pid_ = -1;
-  bool ok_ = false;
-};
 
 // ---------------------------------------------------------------------------------------------
 struct created {
@@ -163,8 +81,6 @@ class auth_store {
 // ---------------------------------------------------------------------------------------------
 // The auth suites' usual gateway: upstream "app" = up, key_prefixes kg_live/kg_test, the store.
 gateway_config auth_gateway_config(const recording_upstream& up, const std::string& pg_url);
-// A Redis namespace unique to the running test (and process).
-std::string unique_namespace();
 // "<ns>:k:<sha256hex>" (keys) / "<ns>:s:<sha256hex>" (sessions).
 std::string redis_key(const std::string& ns, char type, const std::string& secret);
 
@@ -175,7 +91,8 @@ std::string sha256_hex(const std::string& s);
 
 // GET /metrics, and metric_sum on it.
 std::string metrics_text(const gateway& gw);
-double metric(const gateway& gw, const std::string& name, const std::map<std::string, std::string>& labels = {});
+double metric(const gateway& gw, const std::string& name,
+              const std::map<std::string, std::string>& labels = {});
 
 // Access-log lines (parsed JSON, "type":"access") of the gateway's log.
 std::vector<nlohmann::json> access_lines(const gateway& gw);
@@ -202,12 +119,12 @@ class auth_db_suite : public ::testing::Test {
 };
 
 // Skip the test when the shared services are not configured.
-#define KEYGATE_REQUIRE_PG()                                                          \
-  do {                                                                                \
+#define KEYGATE_REQUIRE_PG()                                                            \
+  do {                                                                                  \
     if (!::keygate::test::test_pg_url()) GTEST_SKIP() << "KEYGATE_TEST_PG_URL not set"; \
   } while (0)
-#define KEYGATE_REQUIRE_REDIS()                                                             \
-  do {                                                                                      \
+#define KEYGATE_REQUIRE_REDIS()                                                                             \
+  do {                                                                                                      \
     if (!::keygate::itest::env("KEYGATE_TEST_REDIS_URL")) GTEST_SKIP() << "KEYGATE_TEST_REDIS_URL not set"; \
   } while (0)
 

@@ -20,241 +20,35 @@
 namespace keygate::itest::kc {
 
 // ---------------------------------------------------------------------------------------------
-header_list svc() { return {{"Authorization", std::string("Bearer ") + service_token}}; }
-header_list bearer(const std::string& secret) { return {{"Authorization", "Bearer " + secret}}; }
-header_list cookie(const std::string& session) { return {{"Cookie", "keygate_session=" + session}}; }
-std::string sha256(const std::string& s) { return auth::sha256_hex_string(s); }
-std::string fresh_key(const std::string& prefix) { return auth::generate_key(prefix); }
-
-std::string unique_namespace() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
-  std::random_device rd;
-  return "kgi:" + name + ":" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
+header_list svc() {
+  return {{"Authorization", std::string("Bearer ") + service_token}};
+}
+header_list bearer(const std::string& secret) {
+  return {{"Authorization", "Bearer " + secret}};
+}
+header_list cookie(const std::string& session) {
+  return {{"Cookie", "keygate_session=" + session}};
+}
+std::string sha256(const std::string& s) {
+  return auth::sha256_hex_string(s);
+}
+std::string fresh_key(const std::string& prefix) {
+  return auth::generate_key(prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
-namespace {
-PGconn* pg_connect(const std::string& url, std::string* error) {
-  PGconn* c = PQconnectdb((url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5").c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    if (error) *error = PQerrorMessage(c);
-    PQfinish(c);
-    return nullptr;
-  }
-  return c;
-}
-}  // namespace
-
 bool sql(const std::string& url, const std::string& statement, std::string* error) {
-  PGconn* c = pg_connect(url, error);
-  if (!c) return false;
-  PGresult* r = PQexec(c, statement.c_str());
-  const auto st = PQresultStatus(r);
-  const bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-  if (!good && error) *error = PQresultErrorMessage(r);
-  PQclear(r);
-  PQfinish(c);
+  pg_session db(url);
+  const bool good = db.exec(statement);
+  if (!good && error) *error = db.error();
   return good;
 }
 
 std::optional<std::string> sql_scalar(const std::string& url, const std::string& query, std::string* error) {
-  PGconn* c = pg_connect(url, error);
-  if (!c) return std::nullopt;
-  PGresult* r = PQexec(c, query.c_str());
-  std::optional<std::string> out;
-  if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-    out = (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) ? std::string() : std::string(PQgetvalue(r, 0, 0));
-  } else if (error) {
-    *error = PQresultErrorMessage(r);
-  }
-  PQclear(r);
-  PQfinish(c);
+  pg_session db(url);
+  auto out = db.scalar(query);
+  if (!out && error) *error = db.error();
   return out;
-}
-
-pg_link::pg_link(const std::string& url) { c_ = pg_connect(url, &error_); }
-
-pg_link::~pg_link() {
-  if (c_) PQfinish(static_cast<PGconn*>(c_));
-}
-
-bool pg_link::exec(const std::string& statement) {
-  if (!c_) return false;
-  PGresult* r = PQexec(static_cast<PGconn*>(c_), statement.c_str());
-  const auto st = PQresultStatus(r);
-  const bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-  if (!good) error_ = PQresultErrorMessage(r);
-  PQclear(r);
-  return good;
-}
-
-std::optional<std::string> pg_link::scalar(const std::string& query) {
-  if (!c_) return std::nullopt;
-  PGresult* r = PQexec(static_cast<PGconn*>(c_), query.c_str());
-  std::optional<std::string> out;
-  if (PQresultStatus(r) == PGRES_TUPLES_OK)
-    out = (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) ? std::string() : std::string(PQgetvalue(r, 0, 0));
-  else
-    error_ = PQresultErrorMessage(r);
-  PQclear(r);
-  return out;
-}
-
-std::vector<std::string> pg_link::notifications(const std::string& channel, millis timeout) {
-  std::vector<std::string> out;
-  if (!c_) return out;
-  auto* c = static_cast<PGconn*>(c_);
-  const auto deadline = steady::now() + timeout;
-  while (true) {
-    if (PQconsumeInput(c) != 1) {
-      error_ = PQerrorMessage(c);
-      return out;
-    }
-    while (PGnotify* n = PQnotifies(c)) {
-      if (channel == n->relname) out.emplace_back(n->extra);
-      PQfreemem(n);
-    }
-    const auto left = std::chrono::duration_cast<millis>(deadline - steady::now());
-    if (!out.empty() || left.count() <= 0) return out;
-    pollfd p{PQsocket(c), POLLIN, 0};
-    (void)::poll(&p, 1, static_cast<int>(left.count()));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-redis_conn::redis_conn(unsigned short port, millis timeout) : timeout_(timeout) {
-  c_ = conn::try_connect(port, nullptr, timeout);
-}
-
-bool redis_conn::read_line(std::string& line) {
-  while (true) {
-    const auto nl = buf_.find("\r\n");
-    if (nl != std::string::npos) {
-      line = buf_.substr(0, nl);
-      buf_.erase(0, nl + 2);
-      return true;
-    }
-    if (c_.read_some(buf_, timeout_) != io_status::data) return false;
-  }
-}
-
-bool redis_conn::read_reply(resp& out) {
-  std::string line;
-  if (!read_line(line) || line.empty()) return false;
-  const std::string rest = line.substr(1);
-  switch (line[0]) {
-    case '+':
-      out.type = resp::kind::status;
-      out.str = rest;
-      return true;
-    case '-':
-      out.type = resp::kind::error;
-      out.str = rest;
-      return true;
-    case ':':
-      out.type = resp::kind::integer;
-      out.integer = std::stoll(rest);
-      return true;
-    case '$': {
-      const long long n = std::stoll(rest);
-      if (n < 0) {
-        out.type = resp::kind::nil;
-        return true;
-      }
-      while (buf_.size() < static_cast<std::size_t>(n) + 2)
-        if (c_.read_some(buf_, timeout_) != io_status::data) return false;
-      out.type = resp::kind::string;
-      out.str = buf_.substr(0, static_cast<std::size_t>(n));
-      buf_.erase(0, static_cast<std::size_t>(n) + 2);
-      return true;
-    }
-    case '*': {
-      const long long n = std::stoll(rest);
-      out.type = n < 0 ? resp::kind::nil : resp::kind::array;
-      for (long long i = 0; i < n; ++i) {
-        resp e;
-        if (!read_reply(e)) return false;
-        out.elements.push_back(std::move(e));
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-resp redis_conn::command(const std::vector<std::string>& argv) {
-  resp r;
-  if (!c_.valid()) {
-    r.str = "not connected";
-    return r;
-  }
-  std::string wire = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const auto& a : argv) wire += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  if (!c_.send_all(wire, timeout_) || !read_reply(r)) {
-    r = resp{};
-    r.str = "no reply";
-  }
-  return r;
-}
-
-std::optional<std::string> redis_conn::get(const std::string& key) {
-  auto r = command({"GET", key});
-  if (r.type != resp::kind::string) return std::nullopt;
-  return r.str;
-}
-
-long long redis_conn::dbsize() {
-  auto r = command({"DBSIZE"});
-  return r.type == resp::kind::integer ? r.integer : -1;
-}
-
-std::map<std::string, std::string> redis_conn::dump(const std::string& ns) {
-  std::map<std::string, std::string> out;
-  std::string cursor = "0";
-  do {
-    auto r = command({"SCAN", cursor, "MATCH", ns + ":*", "COUNT", "1000"});
-    if (r.type != resp::kind::array || r.elements.size() != 2) break;
-    cursor = r.elements[0].str;
-    for (const auto& k : r.elements[1].elements) out[k.str] = "";
-  } while (cursor != "0");
-  for (auto& [k, v] : out) v = get(k).value_or("<non-string>");
-  return out;
-}
-
-unsigned short redis_port(const std::string& url) {
-  const auto colon = url.rfind(':');
-  return static_cast<unsigned short>(std::atoi(url.c_str() + colon + 1));
-}
-
-// ---------------------------------------------------------------------------------------------
-own_redis::own_redis() {
-  char tmpl[] = "/tmp/kg-iredis.XXXXXX";
-  if (!::mkdtemp(tmpl)) return;
-  dir_ = tmpl;
-  ::chmod(tmpl, 0755);
-  const std::string script = std::string(KEYGATE_SOURCE_DIR) + "/scripts/services.sh";
-  if (std::system(("bash " + script + " start " + dir_ + "/svc redis >/dev/null 2>&1").c_str()) != 0) return;
-  std::ifstream envf(dir_ + "/svc/env");
-  std::string line;
-  while (std::getline(envf, line)) {
-    if (line.rfind("export KEYGATE_TEST_REDIS_PORT=", 0) == 0) port_ = static_cast<unsigned short>(std::stoi(line.substr(31)));
-    if (line.rfind("export KEYGATE_TEST_REDIS_PID=", 0) == 0) pid_ = std::stoi(line.substr(30));
-  }
-  ok_ = port_ != 0 && pid_ > 0;
-}
-
-own_redis::~own_redis() {
-  if (dir_.empty()) return;
-  const std::string script = std::string(KEYGATE_SOURCE_DIR) + "/scripts/services.sh";
-  (void)std::system(("bash " + script + " stop " + dir_ + "/svc >/dev/null 2>&1; rm -rf " + dir_).c_str());
-}
-
-void own_redis::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  for (int i = 0; i < 100 && ::kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(20ms);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,13 +65,15 @@ cluster_db::cluster_db(const std::string& admin_url) : db_(admin_url) {
   ok_ = true;
 }
 
-run_result cluster_db::cli(std::vector<std::string> args, const std::string& redis_url, const std::string& ns) const {
+run_result cluster_db::cli(std::vector<std::string> args, const std::string& redis_url,
+                           const std::string& ns) const {
   std::string yaml = "store:\n  postgres: {url: \"" + db_.url() + "\", pool_size: 2, query_timeout: 5s}\n";
   if (!redis_url.empty())
     yaml += "cache:\n  redis: {url: \"" + redis_url + "\", namespace: \"" + ns + "\", timeout: 500ms}\n";
-  yaml += "auth:\n  key_prefixes: [kg_live, kg_test]\n"
-          "upstreams:\n  app: {url: \"http://127.0.0.1:9\"}\n"
-          "routes:\n  - {match: {prefix: /}, upstream: app, auth: required}\n";
+  yaml +=
+      "auth:\n  key_prefixes: [kg_live, kg_test]\n"
+      "upstreams:\n  app: {url: \"http://127.0.0.1:9\"}\n"
+      "routes:\n  - {match: {prefix: /}, upstream: app, auth: required}\n";
   static int n = 0;
   const auto path = dir_.write("cli-" + std::to_string(++n) + ".yaml", yaml);
   args.push_back("--config");
@@ -332,8 +128,8 @@ std::string render_config(const node_options& o, unsigned short public_port, uns
     << "cache:\n"
     << "  local: {capacity: 10000, ttl: " << o.local_ttl << "}\n";
   if (!o.redis_url.empty())
-    y << "  redis: {url: \"" << o.redis_url << "\", namespace: \"" << o.ns << "\", timeout: " << o.redis_timeout
-      << "}\n";
+    y << "  redis: {url: \"" << o.redis_url << "\", namespace: \"" << o.ns
+      << "\", timeout: " << o.redis_timeout << "}\n";
   y << "  positive_ttl: " << o.positive_ttl << "\n"
     << "  negative_ttl: " << o.negative_ttl << "\n"
     << "auth:\n"
@@ -365,9 +161,7 @@ bool node::start_once(millis timeout) {
   public_port_ = free_port();
   do internal_port_ = free_port();
   while (internal_port_ == public_port_);
-  {
-    std::ofstream(config_path_) << render_config(o_, public_port_, internal_port_);
-  }
+  { std::ofstream(config_path_) << render_config(o_, public_port_, internal_port_); }
   proc_.reset();
   proc_ = std::make_unique<child_process>(
       std::vector<std::string>{keygate_binary(), "serve", "--config", config_path_}, env_map{}, log_path_);
@@ -387,7 +181,8 @@ node::~node() {
   if (started_ && ::testing::Test::HasFailure()) {
     auto text = log();
     if (text.size() > 32 * 1024) text = "[...]\n" + text.substr(text.size() - 32 * 1024);
-    std::cerr << "--- " << o_.name << " log (" << log_path_ << ") ---\n" << text << "--- end of " << o_.name << " log ---\n";
+    std::cerr << "--- " << o_.name << " log (" << log_path_ << ") ---\n"
+              << text << "--- end of " << o_.name << " log ---\n";
   }
 }
 
@@ -400,7 +195,9 @@ void node::stop() {
   }
 }
 
-std::string node::log() const { return read_file(log_path_); }
+std::string node::log() const {
+  return read_file(log_path_);
+}
 
 bool node::wait_for_log(const std::string& needle, millis timeout, std::size_t from) const {
   const auto deadline = steady::now() + timeout;
@@ -420,7 +217,9 @@ response node::api(const std::string& method, const std::string& target, const h
   return c.request(method, target, h, body);
 }
 
-response node::invalidate(const nlohmann::json& body) const { return invalidate_as(svc(), body.dump()); }
+response node::invalidate(const nlohmann::json& body) const {
+  return invalidate_as(svc(), body.dump());
+}
 
 response node::invalidate_as(const header_list& auth, const std::string& body) const {
   return api("POST", "/cache/invalidate", auth, body);
@@ -451,14 +250,18 @@ created_key node::create_session(const std::string& user, int ttl_seconds) const
   return {j["id"].get<std::string>(), j["secret"].get<std::string>()};
 }
 
-int node::probe(const std::string& secret) const { return probe_with(bearer(secret)); }
+int node::probe(const std::string& secret) const {
+  return probe_with(bearer(secret));
+}
 
 int node::probe_with(const header_list& credential) const {
   http_client c(public_port_);
   return c.request("GET", "/probe", credential).status();
 }
 
-int prober::status(const std::string& secret) { return status_with(bearer(secret)); }
+int prober::status(const std::string& secret) {
+  return status_with(bearer(secret));
+}
 
 int prober::status_with(const header_list& credential) {
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -518,7 +321,9 @@ void cluster_suite::SetUp() {
   ns_ = unique_namespace();
 }
 
-std::string cluster_suite::redis_url() { return env("KEYGATE_TEST_REDIS_URL").value_or(""); }
+std::string cluster_suite::redis_url() {
+  return env("KEYGATE_TEST_REDIS_URL").value_or("");
+}
 
 node_options cluster_suite::options(const std::string& name) const {
   node_options o;

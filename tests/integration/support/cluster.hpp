@@ -5,19 +5,18 @@
 //   kc::node         one `keygate serve` with a full generated config: store, cache (local +
 //                    Redis), a service token on the internal listener, upstream "app" and a
 //                    catch-all `auth: required` route
-//   kc::redis_conn   a tiny blocking RESP client (GET, DBSIZE, SCAN, CLIENT KILL ...)
-//   kc::own_redis    a Redis of our own (scripts/services.sh start DIR redis) to kill
 //   kc::sql          one statement / scalar on a database (libpq)
+//   (pg_session, resp_client, private_redis: store_clients.hpp)
 //
 // Self-contained on purpose (it does not use gateway_config's store/cache builders, which are being
 // extended concurrently): everything here lives in namespace keygate::itest::kc.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +24,7 @@
 #include "integration/support/http_client.hpp"
 #include "integration/support/process.hpp"
 #include "integration/support/recording_upstream.hpp"
+#include "integration/support/store_clients.hpp"
 #include "support/pg_test_db.hpp"
 
 namespace keygate::itest::kc {
@@ -32,88 +32,18 @@ namespace keygate::itest::kc {
 // ---------------------------------------------------------------------------------------------
 // The service token every node accepts (its sha256 is in internal.service_tokens).
 inline constexpr const char* service_token = "kgsvc-itest-7c1d4e0b9a2f4c55b1e3";
-header_list svc();                                // Authorization: Bearer <service_token>
-header_list bearer(const std::string& secret);    // Authorization: Bearer <secret>
-header_list cookie(const std::string& session);   // Cookie: keygate_session=<session>
-std::string sha256(const std::string& s);         // lowercase hex
+header_list svc();                                             // Authorization: Bearer <service_token>
+header_list bearer(const std::string& secret);                 // Authorization: Bearer <secret>
+header_list cookie(const std::string& session);                // Cookie: keygate_session=<session>
+std::string sha256(const std::string& s);                      // lowercase hex
 std::string fresh_key(const std::string& prefix = "kg_live");  // well-formed, in no store
-
-// A Redis namespace unique to the running test.
-std::string unique_namespace();
 
 // ---------------------------------------------------------------------------------------------
 // One SQL statement on `url` (fresh connection); false + *error on failure.
 bool sql(const std::string& url, const std::string& statement, std::string* error = nullptr);
 // First column of the first row ("" when NULL / no row); nullopt on error.
-std::optional<std::string> sql_scalar(const std::string& url, const std::string& query, std::string* error = nullptr);
-
-// A libpq connection kept open (for transactions that hold locks across calls).
-class pg_link {
- public:
-  explicit pg_link(const std::string& url);
-  ~pg_link();
-  pg_link(const pg_link&) = delete;
-  pg_link& operator=(const pg_link&) = delete;
-  bool ok() const { return c_ != nullptr; }
-  bool exec(const std::string& statement);  // false + error() on failure
-  std::optional<std::string> scalar(const std::string& query);
-  // Payloads of the notifications received on this connection (after a LISTEN) on `channel`,
-  // waiting up to `timeout` for the first one (then taking whatever else arrived with it).
-  std::vector<std::string> notifications(const std::string& channel, millis timeout);
-  const std::string& error() const { return error_; }
-
- private:
-  void* c_ = nullptr;  // PGconn*
-  std::string error_;
-};
-
-// ---------------------------------------------------------------------------------------------
-struct resp {
-  enum class kind { nil, string, status, error, integer, array, failed } type = kind::failed;
-  std::string str;
-  long long integer = 0;
-  std::vector<resp> elements;
-};
-
-class redis_conn {
- public:
-  explicit redis_conn(unsigned short port, millis timeout = 2s);
-  bool connected() const { return c_.valid(); }
-  resp command(const std::vector<std::string>& argv);
-  std::optional<std::string> get(const std::string& key);
-  long long dbsize();  // -1 on error
-  // Every key under "<ns>:" and its value (SCAN; values by GET, "<non-string>" otherwise).
-  std::map<std::string, std::string> dump(const std::string& ns);
-
- private:
-  bool read_reply(resp& out);
-  bool read_line(std::string& line);
-  conn c_;
-  std::string buf_;
-  millis timeout_;
-};
-
-// Port of a redis://host:port/db URL.
-unsigned short redis_port(const std::string& url);
-
-// A Redis server of our own (services.sh start DIR redis); stopped on destruction.
-class own_redis {
- public:
-  own_redis();
-  ~own_redis();
-  own_redis(const own_redis&) = delete;
-  own_redis& operator=(const own_redis&) = delete;
-  bool ok() const { return ok_; }
-  unsigned short port() const { return port_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
-  void kill();  // SIGKILL: connections reset, port refuses
-
- private:
-  std::string dir_;
-  unsigned short port_ = 0;
-  int pid_ = -1;
-  bool ok_ = false;
-};
+std::optional<std::string> sql_scalar(const std::string& url, const std::string& query,
+                                      std::string* error = nullptr);
 
 // ---------------------------------------------------------------------------------------------
 struct created_key {
@@ -132,7 +62,8 @@ class cluster_db {
 
   // `keygate <args> --config <cli config>`; the CLI config has the store and, when redis_url is
   // given, the same cache.redis section as the nodes (so a CLI mutation can propagate).
-  run_result cli(std::vector<std::string> args, const std::string& redis_url = "", const std::string& ns = "") const;
+  run_result cli(std::vector<std::string> args, const std::string& redis_url = "",
+                 const std::string& ns = "") const;
   bool tenant(const std::string& id) const;
   bool user(const std::string& tenant, const std::string& id, const std::string& role) const;
   bool exec(const std::string& statement) const;  // ADD_FAILUREs on error
@@ -188,7 +119,8 @@ class node {
   response invalidate(const nlohmann::json& body) const;
   response invalidate_as(const header_list& auth, const std::string& body) const;
   // POST /v1/keys {tenant_id, user_id, name, extra...} with the service token; ADD_FAILURE unless 201.
-  created_key create_key(const std::string& tenant, const std::string& user, nlohmann::json extra = nlohmann::json::object()) const;
+  created_key create_key(const std::string& tenant, const std::string& user,
+                         nlohmann::json extra = nlohmann::json::object()) const;
   // POST /v1/sessions {user_id, ttl_seconds} with the service token; ADD_FAILURE unless 201.
   created_key create_session(const std::string& user, int ttl_seconds = 3600) const;
   // GET /probe on the public listener with the key as bearer: the status (0: no response).
@@ -209,7 +141,7 @@ class node {
 class prober {
  public:
   explicit prober(unsigned short port) : port_(port) {}
-  int status(const std::string& secret);       // the key as bearer
+  int status(const std::string& secret);           // the key as bearer
   int status_with(const header_list& credential);  // e.g. cookie(session secret)
 
  private:
