@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <thread>
 
@@ -241,6 +242,8 @@ TEST_P(StoreContract, AsyncLookupResumesOnCallersExecutor) {
   EXPECT_EQ((*session)->session_id, s->session.id);
 }
 
+// Work queued for the store's own threads (run(); Postgres lookups too) fails fast when the
+// queue is full instead of waiting.
 TEST_P(StoreContract, FullQueueFailsFast) {
   auto tiny_store = backend_->open(1, 2s, 1);
   auto& tiny = *tiny_store;
@@ -250,7 +253,11 @@ TEST_P(StoreContract, FullQueueFailsFast) {
     boost::asio::co_spawn(
         io,
         [&]() -> boost::asio::awaitable<void> {
-          auto r = co_await tiny.find_key_by_hash(std::string(64, '1'));
+          std::function<result<void>()> slow = [] {
+            std::this_thread::sleep_for(20ms);
+            return result<void>{};
+          };
+          auto r = co_await tiny.run(std::move(slow));
           if (!r && r.error() == errc::store_overloaded) ++overloaded;
           ++done;
         },
@@ -258,6 +265,7 @@ TEST_P(StoreContract, FullQueueFailsFast) {
   io.run();
   EXPECT_EQ(done.load(), 50);
   EXPECT_GT(overloaded.load(), 0);
+  EXPECT_LT(overloaded.load(), 50);
 }
 
 // A frozen (SIGSTOP) or stopped Postgres: calls fail at query_timeout, the pool recovers.
@@ -327,6 +335,87 @@ TEST(SqliteStoreDeadline, ForeignWriteLockTimesOutWritesButNotReads) {
   sqlite3_close(other);
   EXPECT_TRUE(insert("after"));
   EXPECT_EQ(b.scalar("SELECT count(*) FROM tenants WHERE id IN ('blocked', 'after')"), 1);
+}
+
+// SQLite lookups run on the calling thread (sqlite/thread_readers.hpp): fifty concurrent ones
+// against a store whose reader lane queues one job never see store_overloaded.
+TEST(SqliteStoreLookups, RunOnTheCallingThreadWithoutQueueing) {
+  test::sqlite_test_backend b;
+  auto tiny = b.open(1, 2s, 1);
+  ASSERT_EQ(tiny->migrate().code, errc::ok);
+  boost::asio::io_context io;
+  int not_found = 0, done = 0;
+  for (int i = 0; i < 50; ++i)
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          auto r = co_await tiny->find_key_by_hash(std::string(64, 'b'));
+          if (!r && r.error() == errc::not_found) ++not_found;
+          ++done;
+        },
+        boost::asio::detached);
+  io.run();
+  EXPECT_EQ(done, 50);
+  EXPECT_EQ(not_found, 50);
+}
+
+// A lookup that would wait for a lock (another process holds the database in exclusive mode)
+// never blocks the calling io thread: it goes to the reader lane, whose busy_timeout bounds it
+// (store_timeout), while other work on the same io_context runs; after the lock is released,
+// lookups answer again.
+TEST(SqliteStoreLookups, LockedDatabaseNeverBlocksTheCallingThread) {
+  test::sqlite_test_backend b;
+  sqlite::sqlite_options o;
+  o.path = b.path();
+  o.busy_timeout = 400ms;
+  o.query_timeout = 2s;
+  {
+    sqlite::sqlite_store migrator(o);
+    ASSERT_EQ(migrator.migrate().code, errc::ok);
+  }
+  // Exclusive mode needs every other connection closed; the store opens its own on first use.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(b.path().c_str(), &other), SQLITE_OK);
+  sqlite::sqlite_store s(o);
+  ASSERT_EQ(sqlite3_exec(other,
+                         "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
+                         "INSERT INTO tenants (id, name, api_access, created_at) VALUES ('lk', 'L', 1, 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(other);
+
+  boost::asio::io_context io;
+  std::optional<result<store::key_record>> locked;
+  std::chrono::steady_clock::duration lookup_took{}, timer_took{};
+  const auto t0 = std::chrono::steady_clock::now();
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        locked = co_await s.find_key_by_hash(std::string(64, 'c'));
+        lookup_took = std::chrono::steady_clock::now() - t0;
+      },
+      boost::asio::detached);
+  boost::asio::steady_timer tick(io, 50ms);
+  tick.async_wait([&](boost::system::error_code) { timer_took = std::chrono::steady_clock::now() - t0; });
+  io.run();
+  ASSERT_TRUE(locked);
+  ASSERT_FALSE(*locked);
+  EXPECT_EQ(locked->error(), errc::store_timeout);
+  EXPECT_GE(lookup_took, 350ms);       // waited on the lane, for busy_timeout
+  EXPECT_LT(timer_took, lookup_took);  // the io thread kept running meanwhile
+  EXPECT_LT(timer_took, 300ms);
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  boost::asio::io_context io2;
+  std::optional<result<store::key_record>> after;
+  boost::asio::co_spawn(
+      io2,
+      [&]() -> boost::asio::awaitable<void> { after = co_await s.find_key_by_hash(std::string(64, 'c')); },
+      boost::asio::detached);
+  io2.run();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->error(), errc::not_found);
 }
 
 TEST(SqliteStoreDeadline, UnusablePathIsStoreUnavailable) {

@@ -13,16 +13,42 @@ namespace asio = boost::asio;
 
 namespace {
 
+// One point lookup on `c`. Throws sqlite_failure (mapped by the caller).
+template <class T, class Map>
+result<T> lookup_or_throw(connection& c, std::string_view sql, const std::string& hash, Map map) {
+  c.arm();
+  auto s = c.prepare(sql);
+  s.bind_all(hash);
+  if (!s.step()) return errc::not_found;
+  return map(s);
+}
+
 template <class T, class Map>
 result<T> lookup(connection& c, std::string_view sql, const std::string& hash, Map map) {
   try {
-    c.arm();
-    auto s = c.prepare(sql);
-    s.bind_all(hash);
-    if (!s.step()) return errc::not_found;
-    return map(s);
+    return lookup_or_throw<T>(c, sql, hash, map);
   } catch (...) {
     return c.map_current_exception();
+  }
+}
+
+// The lookup on the calling thread's own connection; nullopt when it would have had to wait for
+// a lock (busy_timeout 0 there): the caller then queues it on the reader lane.
+template <class T, class Map>
+std::optional<result<T>> lookup_here(connection& c, std::string_view sql, const std::string& hash, Map map) {
+  try {
+    auto r = lookup_or_throw<T>(c, sql, hash, map);
+    c.disarm();
+    return r;
+  } catch (const sqlite_failure& f) {
+    const int primary = f.code & 0xff;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      c.disarm();
+      return std::nullopt;
+    }
+    return result<T>(c.map_current_exception());
+  } catch (...) {
+    return result<T>(c.map_current_exception());
   }
 }
 
@@ -38,7 +64,8 @@ auto map_session() {
 sqlite_store::sqlite_store(sqlite_options o)
     : options_(std::move(o)),
       writer_(options_, connection::role::writer, 1),
-      readers_(options_, connection::role::reader, options_.readers) {}
+      readers_(options_, connection::role::reader, options_.readers),
+      inline_readers_(options_) {}
 
 std::unique_ptr<sqlite_store> sqlite_store::open(const config::sqlite& cfg) {
   sqlite_options o;
@@ -68,16 +95,29 @@ asio::awaitable<result<T>> sqlite_store::run_async(lane& l, std::function<result
   });
 }
 
+// Data-plane lookups: on the calling thread first (thread_readers.hpp says why), on the reader
+// lane only when that read would wait for a lock.
 asio::awaitable<result<store::key_record>> sqlite_store::find_key_by_hash(std::string sha256_hex) {
-  return run_async<store::key_record>(readers_, [hash = std::move(sha256_hex)](connection& c) {
+  auto here = lookup_here<store::key_record>(inline_readers_.for_this_thread(), queries::find_key_by_hash,
+                                             sha256_hex, map_key(sha256_hex));
+  if (here) co_return std::move(*here);
+  // Named, not a temporary of the co_await expression (GCC 12 coroutine temporaries bug).
+  std::function<result<store::key_record>(connection&)> on_lane = [hash =
+                                                                       std::move(sha256_hex)](connection& c) {
     return lookup<store::key_record>(c, queries::find_key_by_hash, hash, map_key(hash));
-  });
+  };
+  co_return co_await run_async<store::key_record>(readers_, std::move(on_lane));
 }
 
 asio::awaitable<result<store::session_record>> sqlite_store::find_session_by_hash(std::string sha256_hex) {
-  return run_async<store::session_record>(readers_, [hash = std::move(sha256_hex)](connection& c) {
-    return lookup<store::session_record>(c, queries::find_session_by_hash, hash, map_session());
-  });
+  auto here = lookup_here<store::session_record>(inline_readers_.for_this_thread(),
+                                                 queries::find_session_by_hash, sha256_hex, map_session());
+  if (here) co_return std::move(*here);
+  std::function<result<store::session_record>(connection&)> on_lane =
+      [hash = std::move(sha256_hex)](connection& c) {
+        return lookup<store::session_record>(c, queries::find_session_by_hash, hash, map_session());
+      };
+  co_return co_await run_async<store::session_record>(readers_, std::move(on_lane));
 }
 
 result<store::key_record> sqlite_store::find_key_by_hash_sync(const std::string& sha256_hex) {

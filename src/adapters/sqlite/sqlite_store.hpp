@@ -3,11 +3,13 @@
 // store::blocking_runner, plus migrations (sqlite_migrator.hpp), with the same contracts and
 // errors as the Postgres adapter.
 //
-// Threads: SQLite is blocking, so all work runs on two lanes (sqlite_lane.hpp): one writer thread
-// for transactions, run() work, last_used writes and migrations (SQLite admits one writer; every
+// Threads: SQLite is blocking, so writes and blocking work run on two lanes (sqlite_lane.hpp): one writer
+// thread for transactions, run() work, last_used writes and migrations (SQLite admits one writer; every
 // transaction is BEGIN IMMEDIATE, so it holds the write lock from its first statement — also
-// against other processes, e.g. the CLI next to `serve`), and `readers` threads for the data
-// plane's lookups. Each thread owns one sqlite3 connection. The database runs in WAL mode with
+// against other processes, e.g. the CLI next to `serve`), and `readers` threads for blocking
+// lookups and for data-plane lookups that would wait for a lock. Each thread owns one sqlite3
+// connection. Data-plane lookups run on the calling thread with its own read-only connection
+// (thread_readers.hpp). The database runs in WAL mode with
 // synchronous=NORMAL and foreign keys on. No sqlite3 type or failure crosses this header.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include "keygate/config/config.hpp"
 #include "sqlite/sqlite_connection.hpp"
 #include "sqlite/sqlite_lane.hpp"
+#include "sqlite/thread_readers.hpp"
 #include "store_backend.hpp"
 
 namespace keygate::sqlite {
@@ -55,6 +58,7 @@ class sqlite_store final : public adapters::store_backend {
   sqlite_options options_;
   lane writer_;
   lane readers_;
+  thread_readers inline_readers_;  // the data plane's lookups, on the calling thread
 };
 
 }  // namespace keygate::sqlite
