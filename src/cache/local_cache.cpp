@@ -46,16 +46,15 @@ std::uint64_t keyed_hash(std::string_view k, std::uint64_t seed) noexcept {
 
 }  // namespace
 
-std::size_t local_cache::key_hash::operator()(std::string_view k) const noexcept {
-  return static_cast<std::size_t>(keyed_hash(k, seed));
-}
-
 local_cache::local_cache(std::size_t capacity, std::chrono::milliseconds stale_window, std::size_t shards)
-    : shard_seed_(random_seed()),
+    : seed_(random_seed()),
       per_shard_capacity_(std::max<std::size_t>(1, (capacity + shards - 1) / shards)),
       stale_window_(stale_window) {
-  const std::uint64_t map_seed = random_seed();
-  for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<shard>(map_seed));
+  for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<shard>());
+}
+
+local_cache::probe local_cache::probe_of(std::string_view key) const noexcept {
+  return probe{key, keyed_hash(key, seed_)};
 }
 
 std::string local_cache::key_of(credential_type type, std::string_view sha256_hex) {
@@ -73,45 +72,47 @@ std::array<char, 65> local_cache::key_array(credential_type type, std::string_vi
   return k;
 }
 
-local_cache::shard& local_cache::shard_of(std::string_view key) {
-  // Its own seed: independent of the bucket index inside the shard.
-  const auto h = keyed_hash(key, shard_seed_);
-  return *shards_[h % shards_.size()];
+// The high half picks the shard, the map buckets by the whole hash (modulo its prime bucket
+// count), so the keys of one shard still spread over its buckets.
+local_cache::shard& local_cache::shard_of(const probe& p) {
+  return *shards_[(p.hash >> 32) % shards_.size()];
 }
 
 entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
-  auto& s = shard_of(key);
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
-  auto it = s.map.find(key);
+  auto it = s.map.find(p);
   if (it == s.map.end() || it->second.fresh_until <= now) return nullptr;
   it->second.referenced = true;
   return it->second.value;
 }
 
 entry_ptr local_cache::get_stale(std::string_view key, steady::time_point now) {
-  auto& s = shard_of(key);
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
-  auto it = s.map.find(key);
+  auto it = s.map.find(p);
   if (it == s.map.end() || it->second.fresh_until + stale_window_ <= now) return nullptr;
   return it->second.value;
 }
 
 std::uint64_t local_cache::generation(std::string_view key) {
-  auto& s = shard_of(key);
+  auto& s = shard_of(probe_of(key));
   std::lock_guard lock(s.mutex);
   return s.generation;
 }
 
-void local_cache::insert_locked(shard& s, std::string_view key, entry_ptr e, steady::time_point fresh_until) {
-  if (key.size() > max_key_bytes) return;  // not a credential key: never cached (never found)
-  const stored_key k(key);
-  if (auto it = s.map.find(key); it != s.map.end()) {
+void local_cache::insert_locked(shard& s, const probe& p, entry_ptr e, steady::time_point fresh_until) {
+  if (p.key.size() > max_key_bytes) return;  // not a credential key: never cached (never found)
+  if (auto it = s.map.find(p); it != s.map.end()) {
     it->second.value = std::move(e);
     it->second.fresh_until = fresh_until;
     it->second.referenced = true;
     return;
   }
   while (s.map.size() >= per_shard_capacity_ && !s.lru.empty()) evict_one_locked(s);
+  const stored_key k(p.key, p.hash);
   s.lru.push_front(k);
   s.map.emplace(k, slot{std::move(e), fresh_until, s.lru.begin(), false});
 }
@@ -134,27 +135,30 @@ void local_cache::evict_one_locked(shard& s) {
 
 bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
                        std::uint64_t generation_at_start, steady::time_point now) {
-  auto& s = shard_of(key);
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   if (s.generation != generation_at_start) return false;
-  if (auto it = s.map.find(key); it != s.map.end() && it->second.fresh_until > now) return false;
-  insert_locked(s, key, std::move(e), now + ttl);
+  if (auto it = s.map.find(p); it != s.map.end() && it->second.fresh_until > now) return false;
+  insert_locked(s, p, std::move(e), now + ttl);
   return true;
 }
 
 void local_cache::put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
                       steady::time_point now) {
-  auto& s = shard_of(key);
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   ++s.generation;
-  insert_locked(s, key, std::move(e), now + ttl);
+  insert_locked(s, p, std::move(e), now + ttl);
 }
 
 void local_cache::erase(std::string_view key) {
-  auto& s = shard_of(key);
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   ++s.generation;
-  if (auto it = s.map.find(key); it != s.map.end()) {
+  if (auto it = s.map.find(p); it != s.map.end()) {
     s.lru.erase(it->second.lru);
     s.map.erase(it);
   }

@@ -59,15 +59,24 @@ class local_cache {
  private:
   // Keys are stored inline (a type character and 64 hex digits; never longer than
   // max_key_bytes): a lookup compares against the node itself instead of following a pointer
-  // to a heap string (one cache miss less per request with a large working set).
+  // to a heap string (one cache miss less per request with a large working set). The node also
+  // keeps the key's hash, so walking a bucket chain compares hashes before bytes and never
+  // re-hashes a stored key.
   static constexpr std::size_t max_key_bytes = 65;
   struct stored_key {
-    explicit stored_key(std::string_view k) noexcept : size(static_cast<std::uint8_t>(k.size())) {
+    stored_key(std::string_view k, std::uint64_t h) noexcept
+        : hash(h), size(static_cast<std::uint8_t>(k.size())) {
       k.copy(bytes.data(), bytes.size());
     }
     std::string_view view() const noexcept { return {bytes.data(), size}; }
+    std::uint64_t hash;
     std::array<char, max_key_bytes> bytes{};
     std::uint8_t size;
+  };
+  // A lookup: the key and its hash, computed once per operation (it also picks the shard).
+  struct probe {
+    std::string_view key;
+    std::uint64_t hash;
   };
   struct slot {
     entry_ptr value;
@@ -75,37 +84,41 @@ class local_cache {
     std::list<stored_key>::iterator lru;
     bool referenced = false;  // hit since it was last considered for eviction
   };
-  // Keyed with a per-process random seed: the keys are SHA-256 of client-chosen credentials,
-  // and with a public hash a client could grind credentials into one bucket or shard (a flood
-  // of such unknown keys would turn lookups into long chain walks). Transparent: lookups by
-  // string_view allocate nothing.
   struct key_hash {
     using is_transparent = void;
-    std::uint64_t seed = 0;
-    std::size_t operator()(std::string_view k) const noexcept;
-    std::size_t operator()(const stored_key& k) const noexcept { return (*this)(k.view()); }
+    std::size_t operator()(const stored_key& k) const noexcept { return static_cast<std::size_t>(k.hash); }
+    std::size_t operator()(const probe& p) const noexcept { return static_cast<std::size_t>(p.hash); }
   };
   struct key_equal {
     using is_transparent = void;
-    static std::string_view as_view(std::string_view k) noexcept { return k; }
-    static std::string_view as_view(const stored_key& k) noexcept { return k.view(); }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-      return as_view(a) == as_view(b);
+    static bool same(std::uint64_t ha, std::string_view a, std::uint64_t hb, std::string_view b) noexcept {
+      return ha == hb && a == b;
+    }
+    bool operator()(const stored_key& a, const stored_key& b) const noexcept {
+      return same(a.hash, a.view(), b.hash, b.view());
+    }
+    bool operator()(const probe& a, const stored_key& b) const noexcept {
+      return same(a.hash, a.key, b.hash, b.view());
+    }
+    bool operator()(const stored_key& a, const probe& b) const noexcept {
+      return same(a.hash, a.view(), b.hash, b.key);
     }
   };
   struct shard {
-    explicit shard(std::uint64_t seed) : map(0, key_hash{seed}) {}
     std::mutex mutex;
     std::unordered_map<stored_key, slot, key_hash, key_equal> map;
     std::list<stored_key> lru;  // front = most recently inserted or given a second chance
     std::uint64_t generation = 0;
   };
-  shard& shard_of(std::string_view key);
+  // Keyed with a per-process random seed: the keys are SHA-256 of client-chosen credentials,
+  // and with a public hash a client could grind credentials into one bucket or shard (a flood
+  // of such unknown keys would turn lookups into long chain walks).
+  probe probe_of(std::string_view key) const noexcept;
+  shard& shard_of(const probe& p);
   void evict_one_locked(shard& s);
-  void insert_locked(shard& s, std::string_view key, entry_ptr e, steady::time_point fresh_until);
+  void insert_locked(shard& s, const probe& p, entry_ptr e, steady::time_point fresh_until);
 
-  std::uint64_t shard_seed_;
+  std::uint64_t seed_;
   std::vector<std::unique_ptr<shard>> shards_;
   std::size_t per_shard_capacity_;
   std::chrono::milliseconds stale_window_;
