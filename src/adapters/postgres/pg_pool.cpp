@@ -167,7 +167,7 @@ void pg_worker::expire_if_late(steady::time_point now) noexcept {
   if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
 }
 
-pg_pool::pg_pool(pool_options o) : options_(std::move(o)) {
+pg_pool::pg_pool(pool_options o) : options_(std::move(o)), queue_(options_.max_queue) {
   if (options_.threads == 0) options_.threads = 1;
   for (unsigned i = 0; i < options_.threads; ++i) workers_.push_back(std::make_unique<pg_worker>(options_));
   for (auto& w : workers_) threads_.emplace_back([this, wp = w.get()] { thread_main(*wp); });
@@ -175,25 +175,19 @@ pg_pool::pg_pool(pool_options o) : options_(std::move(o)) {
 }
 
 pg_pool::~pg_pool() {
+  queue_.stop();
   {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+    std::lock_guard lock(watchdog_mu_);
+    watchdog_stop_ = true;
   }
-  cv_.notify_all();
   watchdog_cv_.notify_all();
   for (auto& t : threads_) t.join();
   watchdog_.join();
-  for (auto& q : queue_) q.run(errc::store_unavailable);
+  queue_.fail_waiting();
 }
 
 bool pg_pool::try_submit(job j, steady::time_point queue_deadline) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= options_.max_queue) return false;
-    queue_.push_back(queued{std::move(j), queue_deadline});
-  }
-  cv_.notify_one();
-  return true;
+  return queue_.try_submit(std::move(j), queue_deadline);
 }
 
 pg_worker* pg_pool::current() noexcept {
@@ -202,42 +196,20 @@ pg_worker* pg_pool::current() noexcept {
 
 void pg_pool::thread_main(pg_worker& w) {
   t_current = &w;
-  for (;;) {
-    queued q;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      q = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    if (steady::now() >= q.deadline) {
-      q.run(errc::store_timeout);
-      continue;
-    }
-    q.run(&w);
-    w.reset_if_broken();
-  }
+  queue_.serve(w, [](pg_worker& served) { served.reset_if_broken(); });
 }
 
+// Every tick: fails queued jobs past their deadline (all threads may be stuck on a frozen
+// server) and shuts down the sockets of queries past theirs.
 void pg_pool::watchdog_main() {
   constexpr auto tick = std::chrono::milliseconds(5);
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
+  std::unique_lock lock(watchdog_mu_);
+  while (!watchdog_stop_) {
     watchdog_cv_.wait_for(lock, tick);
-    const auto now = steady::now();
-    std::vector<job> expired;
-    for (auto it = queue_.begin(); it != queue_.end();) {
-      if (now >= it->deadline) {
-        expired.push_back(std::move(it->run));
-        it = queue_.erase(it);
-      } else {
-        ++it;
-      }
-    }
     lock.unlock();
+    const auto now = steady::now();
+    queue_.expire_waiting(now);
     for (auto& w : workers_) w->expire_if_late(now);
-    for (auto& j : expired) j(errc::store_timeout);
     lock.lock();
   }
 }

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "keygate/core/errc.hpp"
+#include "shared/job_queue.hpp"
 
 namespace pqxx {
 class connection_base;
@@ -77,7 +77,7 @@ class pg_pool {
  public:
   // A job runs on a pool thread with that thread's worker, or is called with an error (never run):
   // store_timeout (waited past its deadline in the queue) or store_unavailable (pool stopping).
-  using job = std::function<void(result<pg_worker*>)>;
+  using job = adapters::job_queue<pg_worker>::job;
 
   explicit pg_pool(pool_options o);
   ~pg_pool();
@@ -92,22 +92,17 @@ class pg_pool {
   const pool_options& options() const noexcept { return options_; }
 
  private:
-  struct queued {
-    job run;
-    steady::time_point deadline;
-  };
   void thread_main(pg_worker& w);
   void watchdog_main();
 
   pool_options options_;
+  adapters::job_queue<pg_worker> queue_;
   std::vector<std::unique_ptr<pg_worker>> workers_;
   std::vector<std::thread> threads_;
   std::thread watchdog_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::mutex watchdog_mu_;  // guards watchdog_stop_
   std::condition_variable watchdog_cv_;
-  std::deque<queued> queue_;
-  bool stopping_ = false;
+  bool watchdog_stop_ = false;
 };
 
 }  // namespace keygate::postgres

@@ -90,6 +90,10 @@ class statement {
   sqlite3_stmt* stmt_;
 };
 
+// A row of a lookup → its record, given the hash that found it.
+template <class T>
+using row_mapper = T (*)(const statement&, const std::string&);
+
 class connection {
  public:
   enum class role { writer, reader };

@@ -8,21 +8,19 @@
 // is bounded because every statement has a deadline) or store_unavailable (lane stopping).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "shared/job_queue.hpp"
 #include "sqlite/sqlite_connection.hpp"
 
 namespace keygate::sqlite {
 
 class lane {
  public:
-  using job = std::function<void(result<connection*>)>;
+  using job = adapters::job_queue<connection>::job;
 
   lane(const sqlite_options& o, connection::role r, unsigned threads);
   ~lane();
@@ -30,24 +28,18 @@ class lane {
   lane& operator=(const lane&) = delete;
 
   // Queues `j`; false when the queue is full (the caller fails fast with store_overloaded).
-  bool try_submit(job j, steady::time_point queue_deadline);
+  bool try_submit(job j, steady::time_point queue_deadline) {
+    return queue_.try_submit(std::move(j), queue_deadline);
+  }
   // The connection of the calling lane thread (any lane), or nullptr on any other thread.
   static connection* current() noexcept;
 
  private:
-  struct queued {
-    job run;
-    steady::time_point deadline;
-  };
   void thread_main(connection& c);
 
-  const sqlite_options& options_;
+  adapters::job_queue<connection> queue_;
   std::vector<std::unique_ptr<connection>> connections_;
   std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<queued> queue_;
-  bool stopping_ = false;
 };
 
 }  // namespace keygate::sqlite

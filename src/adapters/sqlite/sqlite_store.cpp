@@ -14,17 +14,17 @@ namespace asio = boost::asio;
 namespace {
 
 // One point lookup on `c`. Throws sqlite_failure (mapped by the caller).
-template <class T, class Map>
-result<T> lookup_or_throw(connection& c, std::string_view sql, const std::string& hash, Map map) {
+template <class T>
+result<T> lookup_or_throw(connection& c, std::string_view sql, const std::string& hash, row_mapper<T> map) {
   c.arm();
   auto s = c.prepare(sql);
   s.bind_all(hash);
   if (!s.step()) return errc::not_found;
-  return map(s);
+  return map(s, hash);
 }
 
-template <class T, class Map>
-result<T> lookup(connection& c, std::string_view sql, const std::string& hash, Map map) {
+template <class T>
+result<T> lookup(connection& c, std::string_view sql, const std::string& hash, row_mapper<T> map) {
   try {
     return lookup_or_throw<T>(c, sql, hash, map);
   } catch (...) {
@@ -34,8 +34,9 @@ result<T> lookup(connection& c, std::string_view sql, const std::string& hash, M
 
 // The lookup on the calling thread's own connection; nullopt when it would have had to wait for
 // a lock (busy_timeout 0 there): the caller then queues it on the reader lane.
-template <class T, class Map>
-std::optional<result<T>> lookup_here(connection& c, std::string_view sql, const std::string& hash, Map map) {
+template <class T>
+std::optional<result<T>> lookup_here(connection& c, std::string_view sql, const std::string& hash,
+                                     row_mapper<T> map) {
   try {
     auto r = lookup_or_throw<T>(c, sql, hash, map);
     c.disarm();
@@ -52,11 +53,11 @@ std::optional<result<T>> lookup_here(connection& c, std::string_view sql, const 
   }
 }
 
-auto map_key(const std::string& hash) {
-  return [&hash](const statement& s) { return adapters::rows::key_record(s, hash); };
+store::key_record key_from_row(const statement& s, const std::string& hash) {
+  return adapters::rows::key_record(s, hash);
 }
-auto map_session() {
-  return [](const statement& s) { return adapters::rows::session_record(s); };
+store::session_record session_from_row(const statement& s, const std::string&) {
+  return adapters::rows::session_record(s);
 }
 
 }  // namespace
@@ -97,32 +98,31 @@ asio::awaitable<result<T>> sqlite_store::run_async(lane& l, std::function<result
 
 // Data-plane lookups: on the calling thread first (thread_readers.hpp says why), on the reader
 // lane only when that read would wait for a lock.
-asio::awaitable<result<store::key_record>> sqlite_store::find_key_by_hash(std::string sha256_hex) {
-  auto here = lookup_here<store::key_record>(inline_readers_.for_this_thread(), queries::find_key_by_hash,
-                                             sha256_hex, map_key(sha256_hex));
+template <class T>
+asio::awaitable<result<T>> sqlite_store::find_by_hash(std::string_view sql, std::string sha256_hex,
+                                                      row_mapper<T> from_row) {
+  auto here = lookup_here<T>(inline_readers_.for_this_thread(), sql, sha256_hex, from_row);
   if (here) co_return std::move(*here);
   // Named, not a temporary of the co_await expression (GCC 12 coroutine temporaries bug).
-  std::function<result<store::key_record>(connection&)> on_lane = [hash =
-                                                                       std::move(sha256_hex)](connection& c) {
-    return lookup<store::key_record>(c, queries::find_key_by_hash, hash, map_key(hash));
+  std::function<result<T>(connection&)> on_lane = [sql, hash = std::move(sha256_hex),
+                                                   from_row](connection& c) {
+    return lookup<T>(c, sql, hash, from_row);
   };
-  co_return co_await run_async<store::key_record>(readers_, std::move(on_lane));
+  co_return co_await run_async<T>(readers_, std::move(on_lane));
+}
+
+asio::awaitable<result<store::key_record>> sqlite_store::find_key_by_hash(std::string sha256_hex) {
+  return find_by_hash<store::key_record>(queries::find_key_by_hash, std::move(sha256_hex), &key_from_row);
 }
 
 asio::awaitable<result<store::session_record>> sqlite_store::find_session_by_hash(std::string sha256_hex) {
-  auto here = lookup_here<store::session_record>(inline_readers_.for_this_thread(),
-                                                 queries::find_session_by_hash, sha256_hex, map_session());
-  if (here) co_return std::move(*here);
-  std::function<result<store::session_record>(connection&)> on_lane =
-      [hash = std::move(sha256_hex)](connection& c) {
-        return lookup<store::session_record>(c, queries::find_session_by_hash, hash, map_session());
-      };
-  co_return co_await run_async<store::session_record>(readers_, std::move(on_lane));
+  return find_by_hash<store::session_record>(queries::find_session_by_hash, std::move(sha256_hex),
+                                             &session_from_row);
 }
 
 result<store::key_record> sqlite_store::find_key_by_hash_sync(const std::string& sha256_hex) {
   return run_blocking<store::key_record>(readers_, [&](connection& c) {
-    return lookup<store::key_record>(c, queries::find_key_by_hash, sha256_hex, map_key(sha256_hex));
+    return lookup<store::key_record>(c, queries::find_key_by_hash, sha256_hex, &key_from_row);
   });
 }
 

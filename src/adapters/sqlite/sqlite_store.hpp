@@ -52,6 +52,9 @@ class sqlite_store final : public adapters::store_backend {
   result<T> run_blocking(lane& l, std::function<result<T>(connection&)> f);
   template <class T>
   boost::asio::awaitable<result<T>> run_async(lane& l, std::function<result<T>(connection&)> f);
+  template <class T>
+  boost::asio::awaitable<result<T>> find_by_hash(std::string_view sql, std::string sha256_hex,
+                                                 row_mapper<T> from_row);
   // Runs `body` inside BEGIN IMMEDIATE … COMMIT on `c`; rolls back on error (returned as errc).
   result<void> in_write_transaction(connection& c, const std::function<result<void>()>& body);
 
