@@ -133,9 +133,14 @@ void read_store(node_reader& r, const YAML::Node& n, store& out) {
     r.leave();
   }
   if (auto sq = r.child(n, "sqlite")) {
-    r.object(*sq, {"path"});
+    r.object(*sq, {"path", "readers", "query_timeout", "busy_timeout"});
     sqlite s;
     r.required_string(*sq, "path", s.path);
+    std::size_t readers = s.readers;
+    r.size(*sq, "readers", readers, 1, 64);
+    s.readers = static_cast<unsigned>(readers);
+    r.dur(*sq, "query_timeout", s.query_timeout);
+    r.dur(*sq, "busy_timeout", s.busy_timeout);
     out.sqlite = s;
     r.leave();
   }

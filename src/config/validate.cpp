@@ -67,6 +67,10 @@ void validate_cross_references(config& cfg, node_reader& r) {
   }
   if (cfg.store.postgres && cfg.store.sqlite)
     r.error_at("store", "configure exactly one of postgres or sqlite");
+  if (cfg.store.postgres && cfg.store.postgres->query_timeout <= duration::zero())
+    r.error_at("store.postgres.query_timeout", "must be greater than 0");
+  if (cfg.store.sqlite && cfg.store.sqlite->query_timeout <= duration::zero())
+    r.error_at("store.sqlite.query_timeout", "must be greater than 0");
   std::set<std::string> prefixes;
   for (const auto& p : cfg.auth.key_prefixes)
     if (!prefixes.insert(p.prefix).second)

@@ -74,6 +74,11 @@ struct postgres {
 
 struct sqlite {
   std::string path;
+  // Reader threads for lookups that would wait for a lock and for blocking lookups (the data
+  // plane normally reads on each worker's own connection).
+  unsigned readers = 2;
+  duration query_timeout = std::chrono::milliseconds(1000);  // per statement and per queued job
+  duration busy_timeout = std::chrono::milliseconds(5000);   // wait for another process's lock
 };
 
 // Exactly one backend is configured (validated by the loader).

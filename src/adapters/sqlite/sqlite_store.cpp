@@ -71,6 +71,9 @@ sqlite_store::sqlite_store(sqlite_options o)
 std::unique_ptr<sqlite_store> sqlite_store::open(const config::sqlite& cfg) {
   sqlite_options o;
   o.path = cfg.path;
+  o.readers = cfg.readers;
+  o.query_timeout = cfg.query_timeout;
+  o.busy_timeout = cfg.busy_timeout;
   return std::make_unique<sqlite_store>(std::move(o));
 }
 

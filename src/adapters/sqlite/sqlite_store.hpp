@@ -26,7 +26,7 @@ namespace keygate::sqlite {
 class sqlite_store final : public adapters::store_backend {
  public:
   explicit sqlite_store(sqlite_options o);
-  // From the `store.sqlite` config section (path; defaults for threads and deadlines).
+  // From the `store.sqlite` config section (path, reader threads, deadlines).
   static std::unique_ptr<sqlite_store> open(const config::sqlite& cfg);
 
   boost::asio::awaitable<result<store::key_record>> find_key_by_hash(std::string sha256_hex) override;

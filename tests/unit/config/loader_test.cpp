@@ -51,6 +51,30 @@ TEST(ConfigLoader, ParsesShippedExample) {
   EXPECT_EQ(cfg.internal.service_tokens.size(), 1u);
 }
 
+TEST(ConfigLoader, SqliteSettingsAndTheirBounds) {
+  const std::string head =
+      "upstreams: {app: {url: \"http://127.0.0.1:3000\"}}\nroutes: [{match: {prefix: /}, upstream: app}]\n";
+  const auto cfg = load_string(
+      head + "store: {sqlite: {path: /tmp/k.db, readers: 3, query_timeout: 250ms, busy_timeout: 2s}}\n",
+      env_of({}), "t.yaml");
+  ASSERT_TRUE(cfg.store.sqlite);
+  EXPECT_EQ(cfg.store.sqlite->readers, 3u);
+  EXPECT_EQ(cfg.store.sqlite->query_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(cfg.store.sqlite->busy_timeout, std::chrono::seconds(2));
+  const auto defaults = load_string(head + "store: {sqlite: {path: /tmp/k.db}}\n", env_of({}), "t.yaml");
+  EXPECT_EQ(defaults.store.sqlite->readers, 2u);
+  EXPECT_EQ(defaults.store.sqlite->query_timeout, std::chrono::seconds(1));
+  EXPECT_EQ(defaults.store.sqlite->busy_timeout, std::chrono::seconds(5));
+
+  const auto errors = errors_of(
+      head +
+      "store: {sqlite: {path: /tmp/k.db, readers: 0, query_timeout: 0s, busy_timeout: soon, pool: 1}}\n");
+  EXPECT_TRUE(has_error(errors, "store.sqlite.readers")) << ::testing::PrintToString(errors);
+  EXPECT_TRUE(has_error(errors, "store.sqlite.query_timeout")) << ::testing::PrintToString(errors);
+  EXPECT_TRUE(has_error(errors, "store.sqlite.busy_timeout")) << ::testing::PrintToString(errors);
+  EXPECT_TRUE(has_error(errors, "store.sqlite.pool")) << ::testing::PrintToString(errors);
+}
+
 TEST(ConfigLoader, ReportsEveryErrorWithItsPath) {
   const auto errors = errors_of(R"(
 server: {listen: "nope", workers: -1, limits: {max_body_bytes: lots, header_timeout: 10 seconds}}
