@@ -46,9 +46,9 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
   if (store) last_used = std::make_unique<auth::last_used_tracker>(cfg.auth.last_used_debounce, metrics);
   // Throws std::runtime_error on an unusable signing key: refuse to start rather than forward
   // without the assertion upstreams were told to expect.
-  if (cfg.auth.assertion) assertion = std::make_unique<auth::assertion_signer>(*cfg.auth.assertion);
-  authenticator = std::make_unique<auth::authenticator>(*lookup, std::move(tiers), last_used.get(), metrics,
-                                                        assertion.get());
+  assertions.install(cfg.auth.assertion);
+  authenticator =
+      std::make_unique<auth::authenticator>(*lookup, std::move(tiers), last_used.get(), metrics, &assertions);
 
   if (!store) return;
   management = dynamic_cast<store::management_store*>(store.get());

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "keygate/auth/assertion.hpp"
+#include "keygate/auth/assertion_keys.hpp"
 #include "keygate/auth/authenticator.hpp"
 #include "keygate/cache/blocking_invalidation_sink.hpp"
 #include "keygate/cache/change_applier.hpp"
@@ -65,7 +65,7 @@ struct auth_stack {
   std::vector<std::unique_ptr<cache::redis_client>> redis_clients;  // one per worker
   std::vector<std::unique_ptr<cache::redis_tier>> redis_tiers;
   std::unique_ptr<auth::last_used_tracker> last_used;
-  std::unique_ptr<auth::assertion_signer> assertion;  // auth.assertion set; outlives the authenticator
+  auth::assertion_keys assertions;  // reinstalled on reload; outlives the authenticator
   std::unique_ptr<auth::authenticator> authenticator;
 
   // Invalidation (SPEC §5/§6): the bus subscriber purges the local cache on every instance;

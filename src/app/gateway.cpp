@@ -112,12 +112,14 @@ struct gateway::impl {
     internal.route(
         "/.well-known/jwks.json",
         [this](const admin::request& req, const admin::caller_info&) -> asio::awaitable<admin::response> {
-          // The assertion public keys (SPEC §4). Fixed at start (the signing key is not reloaded);
-          // a short max-age lets upstreams cache it while a restart with a new key shows up soon.
-          if (!auth->assertion)
+          // The assertion public keys (SPEC §4): the current one and, after a rotation (SIGHUP
+          // with a new key file), the one it replaced. A short max-age lets upstreams cache it
+          // and still see a rotation soon.
+          auto jwks = auth->assertions.jwks_json();
+          if (jwks.empty())
             co_return json_response(req, bh::status::not_found,
                                     R"({"error":"not_found","message":"auth.assertion is not configured"})");
-          auto res = json_response(req, bh::status::ok, auth->assertion->jwks_json());
+          auto res = json_response(req, bh::status::ok, std::move(jwks));
           res.set(bh::field::cache_control, "max-age=300");
           co_return res;
         });
@@ -144,6 +146,9 @@ struct gateway::impl {
         spdlog::warn("reload: listen addresses and worker count change only on restart");
       obs::setup_logging(fresh->log);
       auto next = proxy::runtime::build(fresh, worker_count(), metrics, runtime.get());
+      // Re-reads the assertion key file (rotation); throws on an unusable key, and then
+      // nothing of this reload is applied.
+      auth->assertions.install(fresh->auth.assertion);
       {
         std::lock_guard lock(cfg_mutex);
         cfg = fresh;

@@ -23,11 +23,11 @@ void add_identity(std::string& out, std::string_view prefix, std::string_view na
 
 authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
                              last_used_tracker* last_used, obs::registry& metrics,
-                             const assertion_signer* signer)
+                             const assertion_keys* assertions)
     : lookup_(lookup),
       shared_tiers_(std::move(shared_tiers)),
       last_used_(last_used),
-      signer_(signer),
+      assertions_(assertions),
       decisions_(
           metrics.counters("keygate_auth_decisions_total", "Authentication decisions by result", {"result"})),
       allowed_(&decisions_.with({"ok"})),
@@ -69,11 +69,10 @@ proxy::phase_result authenticator::finish(proxy::request_context& ctx, errc verd
 
 // Appends the signed assertion; a signing failure (not expected with a loaded key) fails the
 // request closed rather than forwarding it without the assertion the upstream may require.
-errc authenticator::add_assertion(proxy::request_context& ctx, const assertion_identity& id,
-                                  store::time_point now) const {
-  if (!signer_) return errc::ok;
+errc authenticator::add_assertion(proxy::request_context& ctx, const assertion_signer& signer,
+                                  const assertion_identity& id, store::time_point now) {
   try {
-    add_identity(ctx.identity, ctx.cfg.auth.identity_header_prefix, "Assertion", signer_->sign(id, now));
+    add_identity(ctx.identity, ctx.cfg.auth.identity_header_prefix, "Assertion", signer.sign(id, now));
     return errc::ok;
   } catch (const std::exception& e) {
     spdlog::error("assertion signing failed request_id={}: {}", ctx.request_id, e.what());
@@ -104,6 +103,7 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
   const std::string_view prefix = ctx.cfg.auth.identity_header_prefix;
   std::string& id = ctx.identity;
   id.clear();
+  const assertion_signer* signer = assertions_ ? assertions_->current() : nullptr;
   errc verdict;
   if (e.key) {
     const auto& k = *e.key;
@@ -124,8 +124,9 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
       }
       id += "\r\n";
       note_use(e, k, now);
-      if (signer_)
-        verdict = add_assertion(ctx, {k.tenant_id, k.user_id, k.key_id, "", "api_key", k.scopes}, now);
+      if (signer)
+        verdict =
+            add_assertion(ctx, *signer, {k.tenant_id, k.user_id, k.key_id, "", "api_key", k.scopes}, now);
     }
   } else {
     const auto& s = *e.session;
@@ -139,8 +140,8 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
       add_identity(id, prefix, "Session-Id", s.session_id);
       add_identity(id, prefix, "Auth-Method", "session");
       add_identity(id, prefix, "Scopes", "");
-      if (signer_)
-        verdict = add_assertion(ctx, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
+      if (signer)
+        verdict = add_assertion(ctx, *signer, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
     }
   }
   return verdict;

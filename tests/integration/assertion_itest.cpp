@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <signal.h>
 
 #include <chrono>
 #include <memory>
@@ -202,6 +203,61 @@ TEST_F(Assertion, UpstreamVerifiesTheAssertionWithTheJwks) {
   const auto v2 = test::verify_es256(second[0], jwks);
   ASSERT_TRUE(v2.ok) << v2.why;
   EXPECT_NE(v2.claims["jti"], cl["jti"]);
+}
+
+// Key rotation: replace the key file and send SIGHUP. Requests are then signed with the new key,
+// the JWKS lists the new and the replaced key (tokens signed before the switch still verify), an
+// unusable key file on a later reload is rejected and signing goes on with the current key.
+TEST_F(Assertion, SighupWithANewKeyFileRotatesTheSigningKey) {
+  const auto pem_a = p_pem("P-256"), pem_b = p_pem("P-256");
+  ASSERT_FALSE(pem_a.empty() || pem_b.empty());
+  const auto kid_a = auth::assertion_signer::from_pem(pem_a, "x", std::chrono::seconds(1)).kid();
+  const auto kid_b = auth::assertion_signer::from_pem(pem_b, "x", std::chrono::seconds(1)).kid();
+  const auto key_file = dir_->write("rotate-" + std::to_string(::getpid()) + ".pem", pem_a);
+  const auto k = key("read");
+  ASSERT_FALSE(HasFailure());
+  recording_upstream up;
+  const auto cfg = config(up, "{signing_key_file: \"" + key_file + "\", audience: orders-api, ttl: 30s}");
+  gateway gw(cfg);
+  ASSERT_TRUE(gw.started());
+  http_client c(gw.port());
+  const auto kid_of_next_request = [&]() -> std::string {
+    const auto before = up.request_count();
+    const auto r = c.request("GET", "/orders/1", {{"X-API-Key", k.secret}});
+    if (r.status() != 200 || up.request_count() != before + 1) return "status " + std::to_string(r.status());
+    const auto got = assertion_headers(up.requests()[before]);
+    if (got.size() != 1) return "no assertion";
+    const auto jwks = nlohmann::json::parse(internal_get(gw, "/.well-known/jwks.json").body);
+    const auto v = test::verify_es256(got[0], jwks);
+    return v.ok ? v.header["kid"].get<std::string>() : "unverifiable: " + v.why;
+  };
+  ASSERT_EQ(kid_of_next_request(), kid_a);
+  const auto old_token = assertion_headers(up.requests().back())[0];
+
+  dir_->write("rotate-" + std::to_string(::getpid()) + ".pem", pem_b);
+  gw.signal(SIGHUP);
+  EXPECT_TRUE(eventually([&] { return kid_of_next_request() == kid_b; }, 5s)) << kid_of_next_request();
+  const auto jwks = nlohmann::json::parse(internal_get(gw, "/.well-known/jwks.json").body);
+  ASSERT_EQ(jwks["keys"].size(), 2u) << jwks.dump();
+  EXPECT_EQ(jwks["keys"][0]["kid"], kid_b);
+  EXPECT_EQ(jwks["keys"][1]["kid"], kid_a);
+  EXPECT_TRUE(test::verify_es256(old_token, jwks).ok)
+      << "a token signed before the rotation must still verify";
+
+  // A reload without changes keeps the key (and the JWKS); one with a broken key file is refused.
+  const auto unchanged_from = gw.log_size();
+  gw.signal(SIGHUP);
+  ASSERT_TRUE(eventually(
+      [&] { return gw.log().find("configuration reloaded", unchanged_from) != std::string::npos; }, 5s));
+  EXPECT_EQ(nlohmann::json::parse(internal_get(gw, "/.well-known/jwks.json").body), jwks);
+  EXPECT_EQ(kid_of_next_request(), kid_b);
+  dir_->write("rotate-" + std::to_string(::getpid()) + ".pem", "not a key");
+  const auto from = gw.log_size();
+  gw.signal(SIGHUP);
+  EXPECT_TRUE(eventually([&] { return gw.log().find("reload rejected", from) != std::string::npos; }, 5s))
+      << gw.log().substr(from);
+  EXPECT_EQ(kid_of_next_request(), kid_b);
+  EXPECT_TRUE(gw.running());
 }
 
 TEST_F(Assertion, SessionAssertionCarriesTheSessionId) {

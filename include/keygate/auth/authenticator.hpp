@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "keygate/auth/assertion.hpp"
+#include "keygate/auth/assertion_keys.hpp"
 #include "keygate/auth/key_format.hpp"
 #include "keygate/auth/last_used.hpp"
 #include "keygate/cache/shared_tier.hpp"
@@ -25,10 +25,11 @@ namespace keygate::auth {
 class authenticator final : public proxy::auth_phase {
  public:
   // `shared_tiers[w]` is worker w's Redis tier (empty vector: no Redis). `last_used` may be null.
-  // `signer` (may be null, must outlive this) adds `<prefix>Assertion` to allowed requests.
+  // `assertions` (may be null, must outlive this): while it has a current signer, allowed
+  // requests get `<prefix>Assertion` (the signer is read per request: reloads take effect).
   authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
                 last_used_tracker* last_used, obs::registry& metrics,
-                const assertion_signer* signer = nullptr);
+                const assertion_keys* assertions = nullptr);
   // Malformed or absent credentials and local-cache answers, without suspending.
   std::optional<proxy::phase_result> decide_now(proxy::request_context& ctx) override;
   boost::asio::awaitable<proxy::phase_result> run(proxy::request_context& ctx) override;
@@ -48,12 +49,13 @@ class authenticator final : public proxy::auth_phase {
   obs::counter& denial_counter(errc verdict);
   errc admit(proxy::request_context& ctx, const cache::entry& e);
   void note_use(const cache::entry& e, const store::key_record& k, store::time_point now);
-  errc add_assertion(proxy::request_context& ctx, const assertion_identity& id, store::time_point now) const;
+  static errc add_assertion(proxy::request_context& ctx, const assertion_signer& signer,
+                            const assertion_identity& id, store::time_point now);
 
   cache::tiered_lookup& lookup_;
   std::vector<cache::shared_tier*> shared_tiers_;
   last_used_tracker* last_used_;
-  const assertion_signer* signer_;
+  const assertion_keys* assertions_;
   obs::counter_family& decisions_;
   obs::counter* allowed_;
   obs::counter* fail_closed_;
