@@ -303,15 +303,22 @@ TEST(StoreDeadline, FrozenPostgresFailsAtQueryTimeoutAndRecovers) {
       << down.error().message();
 }
 
+// A store on `b`'s file that waits `busy` for another connection's lock (statements: 2 s).
+sqlite::sqlite_options sqlite_options_for(const test::sqlite_test_backend& b,
+                                          std::chrono::milliseconds busy) {
+  sqlite::sqlite_options o;
+  o.path = b.path();
+  o.busy_timeout = busy;
+  o.query_timeout = 2s;
+  return o;
+}
+
 // SQLite: another connection (e.g. the CLI next to `serve`) holding the write lock makes writes
 // fail with store_timeout after busy_timeout, while lookups keep answering (WAL); the store
 // recovers when the lock is released.
 TEST(SqliteStoreDeadline, ForeignWriteLockTimesOutWritesButNotReads) {
   test::sqlite_test_backend b;
-  sqlite::sqlite_options o;
-  o.path = b.path();
-  o.busy_timeout = 300ms;
-  o.query_timeout = 2s;
+  const auto o = sqlite_options_for(b, 300ms);
   sqlite::sqlite_store s(o);
   ASSERT_EQ(s.migrate().code, errc::ok);
   auto insert = [&](const std::string& id) {
@@ -365,10 +372,7 @@ TEST(SqliteStoreLookups, RunOnTheCallingThreadWithoutQueueing) {
 // lookups answer again.
 TEST(SqliteStoreLookups, LockedDatabaseNeverBlocksTheCallingThread) {
   test::sqlite_test_backend b;
-  sqlite::sqlite_options o;
-  o.path = b.path();
-  o.busy_timeout = 400ms;
-  o.query_timeout = 2s;
+  const auto o = sqlite_options_for(b, 400ms);
   {
     sqlite::sqlite_store migrator(o);
     ASSERT_EQ(migrator.migrate().code, errc::ok);

@@ -37,11 +37,14 @@ class assertion_keys {
   std::string jwks_json() const;
 
  private:
+  void render_jwks();  // jwks_ from current_ and previous_; under mu_
+
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<const assertion_signer>> installed_;  // never freed before *this
   std::atomic<const assertion_signer*> current_{nullptr};
   const assertion_signer* previous_ = nullptr;
   std::optional<config::assertion> config_;  // the config current_ was built from
+  std::string jwks_;                         // what jwks_json() returns, rendered by install()
 };
 
 }  // namespace keygate::auth

@@ -84,24 +84,21 @@ class local_cache {
     std::list<stored_key>::iterator lru;
     bool referenced = false;  // hit since it was last considered for eviction
   };
+  // Both take a stored_key or a probe (transparent: a lookup builds no stored_key).
   struct key_hash {
     using is_transparent = void;
-    std::size_t operator()(const stored_key& k) const noexcept { return static_cast<std::size_t>(k.hash); }
-    std::size_t operator()(const probe& p) const noexcept { return static_cast<std::size_t>(p.hash); }
+    template <class K>
+    std::size_t operator()(const K& k) const noexcept {
+      return static_cast<std::size_t>(k.hash);
+    }
   };
   struct key_equal {
     using is_transparent = void;
-    static bool same(std::uint64_t ha, std::string_view a, std::uint64_t hb, std::string_view b) noexcept {
-      return ha == hb && a == b;
-    }
-    bool operator()(const stored_key& a, const stored_key& b) const noexcept {
-      return same(a.hash, a.view(), b.hash, b.view());
-    }
-    bool operator()(const probe& a, const stored_key& b) const noexcept {
-      return same(a.hash, a.key, b.hash, b.view());
-    }
-    bool operator()(const stored_key& a, const probe& b) const noexcept {
-      return same(a.hash, a.view(), b.hash, b.key);
+    static std::string_view view(const stored_key& k) noexcept { return k.view(); }
+    static std::string_view view(const probe& p) noexcept { return p.key; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return a.hash == b.hash && view(a) == view(b);
     }
   };
   struct shard {

@@ -37,20 +37,17 @@ result<T> lookup(connection& c, std::string_view sql, const std::string& hash, r
 template <class T>
 std::optional<result<T>> lookup_here(connection& c, std::string_view sql, const std::string& hash,
                                      row_mapper<T> map) {
+  std::optional<result<T>> out;
   try {
-    auto r = lookup_or_throw<T>(c, sql, hash, map);
-    c.disarm();
-    return r;
+    out = lookup_or_throw<T>(c, sql, hash, map);
   } catch (const sqlite_failure& f) {
     const int primary = f.code & 0xff;
-    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-      c.disarm();
-      return std::nullopt;
-    }
-    return result<T>(c.map_current_exception());
+    if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) out = c.map_current_exception();
   } catch (...) {
-    return result<T>(c.map_current_exception());
+    out = c.map_current_exception();
   }
+  c.disarm();
+  return out;
 }
 
 store::key_record key_from_row(const statement& s, const std::string& hash) {

@@ -3,14 +3,14 @@
 // store::blocking_runner, plus migrations (sqlite_migrator.hpp), with the same contracts and
 // errors as the Postgres adapter.
 //
-// Threads: SQLite is blocking, so writes and blocking work run on two lanes (sqlite_lane.hpp): one writer
-// thread for transactions, run() work, last_used writes and migrations (SQLite admits one writer; every
-// transaction is BEGIN IMMEDIATE, so it holds the write lock from its first statement — also
-// against other processes, e.g. the CLI next to `serve`), and `readers` threads for blocking
-// lookups and for data-plane lookups that would wait for a lock. Each thread owns one sqlite3
-// connection. Data-plane lookups run on the calling thread with its own read-only connection
-// (thread_readers.hpp). The database runs in WAL mode with
-// synchronous=NORMAL and foreign keys on. No sqlite3 type or failure crosses this header.
+// Threads: data-plane lookups run on the calling thread with its own read-only connection
+// (thread_readers.hpp). Everything else is blocking work on two lanes (sqlite_lane.hpp): one
+// writer thread for transactions, run() work, last_used writes and migrations (SQLite admits one
+// writer; every transaction is BEGIN IMMEDIATE, so it holds the write lock from its first
+// statement — also against other processes, e.g. the CLI next to `serve`), and `readers` threads
+// for blocking lookups and for data-plane lookups that would wait for a lock. Each thread owns
+// one sqlite3 connection. The database runs in WAL mode with synchronous=NORMAL and foreign keys
+// on. No sqlite3 type or failure crosses this header.
 #pragma once
 
 #include <memory>

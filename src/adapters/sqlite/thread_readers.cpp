@@ -1,8 +1,6 @@
 #include "sqlite/thread_readers.hpp"
 
-#include <algorithm>
 #include <atomic>
-#include <utility>
 
 namespace keygate::sqlite {
 namespace {
