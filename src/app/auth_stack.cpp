@@ -2,13 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "store_factory.hpp"
 
@@ -31,6 +34,7 @@ auth_stack::auth_stack(const config::config& cfg, const std::vector<asio::any_io
   if (cfg.cache.redis) {
     auto options = cache::make_redis_options(*cfg.cache.redis);
     if (!options) throw std::runtime_error("cache.redis.url: cannot parse '" + cfg.cache.redis->url + "'");
+    redis_connect_timeout_ = options->connect_timeout;
     for (const auto& ex : worker_executors) {
       redis_clients.push_back(cache::make_redis_client(ex, *options, metrics));
       // After a reconnect this instance may have missed invalidations: drop the local tier.
@@ -122,6 +126,18 @@ void auth_stack::stop() {
 
 bool auth_stack::store_ready() {
   return store && adapters::store_answers(*store);
+}
+
+void auth_stack::wait_for_redis() const {
+  const auto deadline = std::chrono::steady_clock::now() + redis_connect_timeout_;
+  const auto all_settled = [this] {
+    return std::all_of(redis_clients.begin(), redis_clients.end(),
+                       [](const auto& c) { return c->settled(); });
+  };
+  // Polled: a one-off start-up wait of a few milliseconds does not justify a notification path
+  // through every client.
+  while (!all_settled() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
 bool auth_stack::redis_healthy() const {

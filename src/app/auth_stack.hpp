@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -48,6 +49,10 @@ struct auth_stack {
   // the store's query_timeout.
   bool store_ready();
   bool redis_healthy() const;
+  // Blocks until every data-plane Redis client finished its first connection attempt (connected
+  // or failed), at most the connect timeout. Called once at start-up, before accepting
+  // connections; returns at once without Redis.
+  void wait_for_redis() const;
   bool redis_configured() const { return !redis_clients.empty(); }
 
   // The background executor (its own thread): last_used flushes, the invalidation subscriber,
@@ -86,6 +91,7 @@ struct auth_stack {
   std::unique_ptr<store::change_feed> change_feed;
 
  private:
+  std::chrono::milliseconds redis_connect_timeout_{0};
   std::thread background_thread_;
 };
 

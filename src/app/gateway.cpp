@@ -258,6 +258,11 @@ int gateway::run() {
   for (auto& w : s.workers) w->start_thread();
   s.internal.start_thread();
   s.auth->start();
+  // Connections queue on the bound sockets while Redis is dialled, so the first requests find it
+  // instead of all falling through to the store. An unreachable Redis delays start-up by at most
+  // its connect timeout; its client logs that and keeps retrying while keygate serves without it.
+  s.auth->wait_for_redis();
+  for (auto& w : s.workers) w->start_accepting();
   spdlog::info("keygate {} listening on {} (internal {}), {} worker(s)", build_info::version,
                s.cfg->server.listen.to_string(), s.cfg->internal.listen.to_string(), n);
 

@@ -33,8 +33,11 @@ void worker::listen(const tcp::endpoint& ep) {
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void worker::start_thread() {
+void worker::start_accepting() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void worker::start_thread() {
   asio::co_spawn(io_, sweep_loop(), asio::detached);
   thread_ = std::thread([this] {
     for (;;) {

@@ -93,6 +93,10 @@ class redis_client {
 
   // Connected and breaker closed: execute() will reach Redis. Any thread.
   virtual bool healthy() const noexcept = 0;
+  // The first connection attempt has finished (connected or failed) or the client was stopped.
+  // Start-up waits for it so the first requests do not skip a Redis that is merely still being
+  // dialled. Any thread.
+  virtual bool settled() const noexcept = 0;
 };
 
 // Builds an argv from strings, string views and literals: `co_await c.execute(redis_command("GET", key))`.

@@ -40,7 +40,10 @@ class worker {
   // Binds the acceptor (SO_REUSEPORT, so every worker accepts on the same port). Throws on
   // bind failure (start-up time).
   void listen(const boost::asio::ip::tcp::endpoint& ep);
+  // Runs the worker's loop (timers, Redis connects) without taking connections yet; the kernel
+  // queues them on the bound socket until start_accepting() (thread-safe) begins the accept loop.
   void start_thread();
+  void start_accepting();
   void join();
 
   // Thread-safe: posted to the worker's loop.

@@ -52,6 +52,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
   void stop() {
     if (stopping_) return;
     stopping_ = true;
+    settled_.store(true, std::memory_order_release);
     on_reconnect_ = nullptr;
     backoff_timer_.cancel();
     set_serving(false);
@@ -87,6 +88,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
 
   void on_reconnect(std::function<void()> fn) { on_reconnect_ = std::move(fn); }
   bool healthy() const noexcept { return serving_.load(std::memory_order_relaxed); }
+  bool settled() const noexcept { return settled_.load(std::memory_order_acquire); }
 
  private:
   void set_serving(bool on) {
@@ -144,6 +146,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
     } catch (const std::exception& e) {  // a bug, not a Redis condition: say so loudly
       spdlog::critical("redis client supervisor stopped: {}", e.what());
       self->set_serving(false);
+      self->settled_.store(true, std::memory_order_release);
     }
   }
 
@@ -158,6 +161,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
       if (!ec && !stopping_) ec = co_await probe(*conn);
       if (stopping_) break;
       if (ec) {
+        settled_.store(true, std::memory_order_release);
         conn->close();
         if (!failing)
           spdlog::warn("redis {}:{} unreachable ({}); retrying with backoff up to {} ms", options_.host,
@@ -170,6 +174,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
       const auto connected_at = clock_type::now();
       consecutive_timeouts_ = 0;
       set_serving(true);
+      settled_.store(true, std::memory_order_release);
       if (had_connection || failing) {
         spdlog::info("redis {}:{} connection re-established", options_.host, options_.port);
         notify_reconnect();
@@ -194,6 +199,7 @@ class client_state : public std::enable_shared_from_this<client_state> {
   asio::steady_timer backoff_timer_;
   std::shared_ptr<redis_connection> conn_;
   std::atomic<bool> serving_{false};
+  std::atomic<bool> settled_{false};  // first attempt over (see redis_client::settled)
   int consecutive_timeouts_ = 0;
   bool stopping_ = false;
   std::function<void()> on_reconnect_;
@@ -212,6 +218,7 @@ class hiredis_client final : public cache::redis_client {
   }
   void on_reconnect(std::function<void()> fn) override { state_->on_reconnect(std::move(fn)); }
   bool healthy() const noexcept override { return state_->healthy(); }
+  bool settled() const noexcept override { return state_->settled(); }
 
  private:
   std::shared_ptr<client_state> state_;
