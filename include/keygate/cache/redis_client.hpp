@@ -93,7 +93,7 @@ class redis_client {
 
   // Connected and breaker closed: execute() will reach Redis. Any thread.
   virtual bool healthy() const noexcept = 0;
-  // The first connection attempt has finished (connected or failed) or the client was stopped.
+  // The first connection attempt has finished (connected or failed) or the client's supervisor ended.
   // Start-up waits for it so the first requests do not skip a Redis that is merely still being
   // dialled. Any thread.
   virtual bool settled() const noexcept = 0;

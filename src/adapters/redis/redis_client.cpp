@@ -52,7 +52,6 @@ class client_state : public std::enable_shared_from_this<client_state> {
   void stop() {
     if (stopping_) return;
     stopping_ = true;
-    settled_.store(true, std::memory_order_release);
     on_reconnect_ = nullptr;
     backoff_timer_.cancel();
     set_serving(false);
@@ -146,8 +145,8 @@ class client_state : public std::enable_shared_from_this<client_state> {
     } catch (const std::exception& e) {  // a bug, not a Redis condition: say so loudly
       spdlog::critical("redis client supervisor stopped: {}", e.what());
       self->set_serving(false);
-      self->settled_.store(true, std::memory_order_release);
     }
+    self->settled_.store(true, std::memory_order_release);  // however the supervisor ended
   }
 
   asio::awaitable<void> supervise_loop() {
@@ -159,9 +158,9 @@ class client_state : public std::enable_shared_from_this<client_state> {
       conn_ = conn;
       auto ec = co_await conn->connect(options_.host, options_.port, options_.connect_timeout);
       if (!ec && !stopping_) ec = co_await probe(*conn);
+      settled_.store(true, std::memory_order_release);  // an attempt is over, whatever its outcome
       if (stopping_) break;
       if (ec) {
-        settled_.store(true, std::memory_order_release);
         conn->close();
         if (!failing)
           spdlog::warn("redis {}:{} unreachable ({}); retrying with backoff up to {} ms", options_.host,
@@ -174,7 +173,6 @@ class client_state : public std::enable_shared_from_this<client_state> {
       const auto connected_at = clock_type::now();
       consecutive_timeouts_ = 0;
       set_serving(true);
-      settled_.store(true, std::memory_order_release);
       if (had_connection || failing) {
         spdlog::info("redis {}:{} connection re-established", options_.host, options_.port);
         notify_reconnect();
