@@ -19,6 +19,44 @@ void add_identity(std::string& out, std::string_view prefix, std::string_view na
   proxy::append_field(out, name, value);
 }
 
+// The identity lines of a found credential (SPEC §3: tenant, user, key or session id, method,
+// space-separated scopes).
+void render_identity(std::string& out, const cache::entry& e, std::string_view prefix) {
+  if (e.key) {
+    const auto& k = *e.key;
+    add_identity(out, prefix, "Tenant", k.tenant_id);
+    add_identity(out, prefix, "User", k.user_id);
+    add_identity(out, prefix, "Key-Id", k.key_id);
+    add_identity(out, prefix, "Auth-Method", "api_key");
+    out += prefix;
+    out += "Scopes: ";
+    for (std::size_t i = 0; i < k.scopes.size(); ++i) {
+      if (i) out += ' ';
+      out += k.scopes[i];
+    }
+    out += "\r\n";
+  } else {
+    const auto& s = *e.session;
+    add_identity(out, prefix, "Tenant", s.tenant_id);
+    add_identity(out, prefix, "User", s.user_id);
+    add_identity(out, prefix, "Session-Id", s.session_id);
+    add_identity(out, prefix, "Auth-Method", "session");
+    add_identity(out, prefix, "Scopes", "");
+  }
+}
+
+// Appends the identity lines: the entry's kept copy when there is one for this prefix, else
+// rendered here (and offered to the entry for the requests after this one).
+void append_identity(std::string& out, const cache::entry& e, std::string_view prefix) {
+  if (const auto kept = e.identity.find(prefix)) {
+    out += *kept;
+    return;
+  }
+  const auto start = out.size();
+  render_identity(out, e, prefix);
+  e.identity.keep(prefix, std::string_view(out).substr(start));
+}
+
 }  // namespace
 
 authenticator::authenticator(cache::tiered_lookup& lookup, std::vector<cache::shared_tier*> shared_tiers,
@@ -112,17 +150,7 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
     ctx.tenant = k.tenant_id;
     verdict = decide(k, ctx.route, now);
     if (verdict == errc::ok) {
-      add_identity(id, prefix, "Tenant", k.tenant_id);
-      add_identity(id, prefix, "User", k.user_id);
-      add_identity(id, prefix, "Key-Id", k.key_id);
-      add_identity(id, prefix, "Auth-Method", "api_key");
-      id += prefix;
-      id += "Scopes: ";
-      for (std::size_t i = 0; i < k.scopes.size(); ++i) {
-        if (i) id += ' ';
-        id += k.scopes[i];
-      }
-      id += "\r\n";
+      append_identity(id, e, prefix);
       note_use(e, k, now);
       if (signer)
         verdict =
@@ -135,11 +163,7 @@ errc authenticator::admit(proxy::request_context& ctx, const cache::entry& e) {
     ctx.tenant = s.tenant_id;
     verdict = decide(s, ctx.route, now);
     if (verdict == errc::ok) {
-      add_identity(id, prefix, "Tenant", s.tenant_id);
-      add_identity(id, prefix, "User", s.user_id);
-      add_identity(id, prefix, "Session-Id", s.session_id);
-      add_identity(id, prefix, "Auth-Method", "session");
-      add_identity(id, prefix, "Scopes", "");
+      append_identity(id, e, prefix);
       if (signer)
         verdict = add_assertion(ctx, *signer, {s.tenant_id, s.user_id, "", s.session_id, "session", {}}, now);
     }

@@ -44,6 +44,16 @@ std::uint64_t keyed_hash(std::string_view k, std::uint64_t seed) noexcept {
   return h;
 }
 
+// A hit is followed by reads all over the entry (its reference count, the record, the kept
+// identity lines): start loading all of its cache lines at once, so that with a working set
+// of many keys a hit waits for memory about once rather than once per field. The reference
+// count sits just before the entry (make_shared); prefetching never faults.
+void prefetch_entry(const entry* e) noexcept {
+  const char* p = reinterpret_cast<const char*>(e);
+  __builtin_prefetch(p - 16);
+  for (std::size_t off = 0; off < sizeof(entry); off += 64) __builtin_prefetch(p + off);
+}
+
 }  // namespace
 
 local_cache::local_cache(std::size_t capacity, std::chrono::milliseconds stale_window, std::size_t shards)
@@ -84,6 +94,7 @@ entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
   std::lock_guard lock(s.mutex);
   auto it = s.map.find(p);
   if (it == s.map.end() || it->second.fresh_until <= now) return nullptr;
+  prefetch_entry(it->second.value.get());
   it->second.referenced = true;
   return it->second.value;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "keygate/cache/identity_memo.hpp"
 #include "keygate/store/records.hpp"
 
 namespace keygate::cache {
@@ -19,13 +20,15 @@ enum class credential_type : char { key = 'k', session = 's' };
 
 struct entry {
   credential_type type = credential_type::key;
-  bool found = false;                            // false: negative sentinel
-  std::optional<store::key_record> key;          // type == key && found
-  std::optional<store::session_record> session;  // type == session && found
+  bool found = false;  // false: negative sentinel
   // Not part of the state: when this instance last reported a use of the key to the
   // last_used tracker (store::clock ticks since the epoch; 0 = never), so requests inside the
   // debounce window skip the tracker (auth/authenticator.cpp).
   mutable std::atomic<std::int64_t> last_use_noted{0};
+  // Not part of the state: the identity lines this credential forwards, once rendered.
+  mutable identity_memo identity;
+  std::optional<store::key_record> key;          // type == key && found
+  std::optional<store::session_record> session;  // type == session && found
 };
 
 using entry_ptr = std::shared_ptr<const entry>;

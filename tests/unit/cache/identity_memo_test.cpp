@@ -1,0 +1,62 @@
+#include "keygate/cache/identity_memo.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace keygate::cache {
+namespace {
+
+TEST(IdentityMemo, EmptyUntilKept) {
+  identity_memo m;
+  EXPECT_FALSE(m.find("X-Keygate-"));
+  m.keep("X-Keygate-", "X-Keygate-Tenant: t\r\n");
+  ASSERT_TRUE(m.find("X-Keygate-"));
+  EXPECT_EQ(*m.find("X-Keygate-"), "X-Keygate-Tenant: t\r\n");
+}
+
+TEST(IdentityMemo, LinesOfAnotherPrefixAreNotReturned) {
+  identity_memo m;
+  m.keep("X-Keygate-", "X-Keygate-Tenant: t\r\n");
+  EXPECT_FALSE(m.find("X-Auth-"));
+  EXPECT_FALSE(m.find("X-Keygate"));
+  EXPECT_FALSE(m.find(""));
+}
+
+TEST(IdentityMemo, FirstKeepWinsAndIsNeverReplaced) {
+  identity_memo m;
+  m.keep("P-", "P-User: first\r\n");
+  m.keep("P-", "P-User: second\r\n");
+  m.keep("Q-", "Q-User: third\r\n");
+  EXPECT_EQ(*m.find("P-"), "P-User: first\r\n");
+  EXPECT_FALSE(m.find("Q-"));
+}
+
+TEST(IdentityMemo, LinesThatDoNotFitAreNotKept) {
+  identity_memo m;
+  const std::string huge(4096, 'x');
+  m.keep("X-Keygate-", huge);
+  EXPECT_FALSE(m.find("X-Keygate-"));
+  // The slot stays free for lines that fit.
+  m.keep("X-Keygate-", "X-Keygate-User: u\r\n");
+  EXPECT_EQ(*m.find("X-Keygate-"), "X-Keygate-User: u\r\n");
+}
+
+TEST(IdentityMemo, ConcurrentKeepersLeaveOneWholeValue) {
+  identity_memo m;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back(
+        [&m, i] { m.keep("P-", "P-User: " + std::string(40, static_cast<char>('a' + i)) + "\r\n"); });
+  for (auto& t : threads) t.join();
+  const auto kept = m.find("P-");
+  ASSERT_TRUE(kept);
+  ASSERT_EQ(kept->size(), 8 + 40 + 2);
+  // One writer's value, not a mix of several.
+  EXPECT_EQ(*kept, "P-User: " + std::string(40, (*kept)[8]) + "\r\n");
+}
+
+}  // namespace
+}  // namespace keygate::cache
