@@ -82,8 +82,8 @@ std::array<char, 65> local_cache::key_array(credential_type type, std::string_vi
   return k;
 }
 
-// The high half picks the shard, the map buckets by the whole hash (modulo its prime bucket
-// count), so the keys of one shard still spread over its buckets.
+// The high half picks the shard, the low bits the slot in the shard's table, so the keys of one
+// shard still spread over its slots.
 local_cache::shard& local_cache::shard_of(const probe& p) {
   return *shards_[(p.hash >> 32) % shards_.size()];
 }
@@ -92,20 +92,20 @@ entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
   const auto p = probe_of(key);
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
-  auto it = s.map.find(p);
-  if (it == s.map.end() || it->second.fresh_until <= now) return nullptr;
-  prefetch_entry(it->second.value.get());
-  it->second.referenced = true;
-  return it->second.value;
+  auto* slot = s.entries.find(p.key, p.hash);
+  if (!slot || slot->payload.fresh_until <= now) return nullptr;
+  prefetch_entry(slot->payload.value.get());
+  slot->payload.referenced = true;
+  return slot->payload.value;
 }
 
 entry_ptr local_cache::get_stale(std::string_view key, steady::time_point now) {
   const auto p = probe_of(key);
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
-  auto it = s.map.find(p);
-  if (it == s.map.end() || it->second.fresh_until + stale_window_ <= now) return nullptr;
-  return it->second.value;
+  const auto* slot = s.entries.find(p.key, p.hash);
+  if (!slot || slot->payload.fresh_until + stale_window_ <= now) return nullptr;
+  return slot->payload.value;
 }
 
 std::uint64_t local_cache::generation(std::string_view key) {
@@ -116,29 +116,29 @@ std::uint64_t local_cache::generation(std::string_view key) {
 
 void local_cache::insert_locked(shard& s, const probe& p, entry_ptr e, steady::time_point fresh_until) {
   if (p.key.size() > max_key_bytes) return;  // not a credential key: never cached (never found)
-  if (auto it = s.map.find(p); it != s.map.end()) {
-    it->second.value = std::move(e);
-    it->second.fresh_until = fresh_until;
-    it->second.referenced = true;
+  if (auto* slot = s.entries.find(p.key, p.hash)) {
+    slot->payload.value = std::move(e);
+    slot->payload.fresh_until = fresh_until;
+    slot->payload.referenced = true;
     return;
   }
-  while (s.map.size() >= per_shard_capacity_ && !s.lru.empty()) evict_one_locked(s);
-  const stored_key k(p.key, p.hash);
-  s.lru.push_front(k);
-  s.map.emplace(k, slot{std::move(e), fresh_until, s.lru.begin(), false});
+  while (s.entries.size() >= per_shard_capacity_ && !s.lru.empty()) evict_one_locked(s);
+  s.lru.emplace_front(p.key, p.hash);
+  s.entries.insert(p.key, p.hash).payload = cached{std::move(e), fresh_until, s.lru.begin(), false};
 }
 
 // Second chance: the oldest entry goes unless it was hit since it was last here; then it is
 // moved to the front with its mark cleared. Ends after at most one pass over the shard.
 void local_cache::evict_one_locked(shard& s) {
   while (true) {
-    auto it = s.map.find(s.lru.back());
-    if (it != s.map.end() && it->second.referenced) {
-      it->second.referenced = false;
-      s.lru.splice(s.lru.begin(), s.lru, it->second.lru);
+    const auto& oldest = s.lru.back();
+    auto* slot = s.entries.find(oldest.view(), oldest.hash);
+    if (slot && slot->payload.referenced) {
+      slot->payload.referenced = false;
+      s.lru.splice(s.lru.begin(), s.lru, slot->payload.lru);
       continue;
     }
-    if (it != s.map.end()) s.map.erase(it);
+    if (slot) s.entries.erase(*slot);
     s.lru.pop_back();
     return;
   }
@@ -150,7 +150,7 @@ bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseco
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   if (s.generation != generation_at_start) return false;
-  if (auto it = s.map.find(p); it != s.map.end() && it->second.fresh_until > now) return false;
+  if (const auto* slot = s.entries.find(p.key, p.hash); slot && slot->payload.fresh_until > now) return false;
   insert_locked(s, p, std::move(e), now + ttl);
   return true;
 }
@@ -169,9 +169,9 @@ void local_cache::erase(std::string_view key) {
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   ++s.generation;
-  if (auto it = s.map.find(p); it != s.map.end()) {
-    s.lru.erase(it->second.lru);
-    s.map.erase(it);
+  if (auto* slot = s.entries.find(p.key, p.hash)) {
+    s.lru.erase(slot->payload.lru);
+    s.entries.erase(*slot);
   }
 }
 
@@ -179,7 +179,7 @@ void local_cache::clear() {
   for (auto& s : shards_) {
     std::lock_guard lock(s->mutex);
     ++s->generation;
-    s->map.clear();
+    s->entries.clear();
     s->lru.clear();
   }
 }
@@ -188,7 +188,7 @@ std::size_t local_cache::size() {
   std::size_t n = 0;
   for (auto& s : shards_) {
     std::lock_guard lock(s->mutex);
-    n += s->map.size();
+    n += s->entries.size();
   }
   return n;
 }

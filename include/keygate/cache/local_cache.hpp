@@ -21,10 +21,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "keygate/cache/entry.hpp"
+#include "keygate/cache/flat_table.hpp"
 
 namespace keygate::cache {
 
@@ -58,10 +58,7 @@ class local_cache {
 
  private:
   // Keys are stored inline (a type character and 64 hex digits; never longer than
-  // max_key_bytes): a lookup compares against the node itself instead of following a pointer
-  // to a heap string (one cache miss less per request with a large working set). The node also
-  // keeps the key's hash, so walking a bucket chain compares hashes before bytes and never
-  // re-hashes a stored key.
+  // max_key_bytes), in the table's slots and in the eviction order.
   static constexpr std::size_t max_key_bytes = 65;
   struct stored_key {
     stored_key(std::string_view k, std::uint64_t h) noexcept
@@ -78,32 +75,16 @@ class local_cache {
     std::string_view key;
     std::uint64_t hash;
   };
-  struct slot {
+  struct cached {
     entry_ptr value;
-    steady::time_point fresh_until;
+    steady::time_point fresh_until{};
     std::list<stored_key>::iterator lru;
     bool referenced = false;  // hit since it was last considered for eviction
   };
-  // Both take a stored_key or a probe (transparent: a lookup builds no stored_key).
-  struct key_hash {
-    using is_transparent = void;
-    template <class K>
-    std::size_t operator()(const K& k) const noexcept {
-      return static_cast<std::size_t>(k.hash);
-    }
-  };
-  struct key_equal {
-    using is_transparent = void;
-    static std::string_view view(const stored_key& k) noexcept { return k.view(); }
-    static std::string_view view(const probe& p) noexcept { return p.key; }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-      return a.hash == b.hash && view(a) == view(b);
-    }
-  };
+  using table = flat_table<cached, max_key_bytes>;
   struct shard {
     std::mutex mutex;
-    std::unordered_map<stored_key, slot, key_hash, key_equal> map;
+    table entries;
     std::list<stored_key> lru;  // front = most recently inserted or given a second chance
     std::uint64_t generation = 0;
   };
