@@ -138,6 +138,11 @@ void connection::fail(int code) {
 
 sqlite3* connection::handle() {
   if (db_) return db_;
+  // Process-wide, before the library initializes (the first open): no memory statistics, which
+  // keygate never reads and which cost a global mutex around every SQLite allocation — a hot
+  // path for the data plane's lookups. Fails harmlessly if SQLite was initialized already.
+  static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+  (void)configured;
   // NOMUTEX: a connection is only ever used by its own pool thread.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (role_ == role::writer) flags |= SQLITE_OPEN_CREATE;  // readers need an existing database
