@@ -130,13 +130,18 @@ bool auth_stack::store_ready() {
 
 void auth_stack::wait_for_redis() const {
   const auto deadline = std::chrono::steady_clock::now() + redis_connect_timeout_;
-  const auto all_settled = [this] {
-    return std::all_of(redis_clients.begin(), redis_clients.end(),
-                       [](const auto& c) { return c->settled(); });
+  const auto ready = [this] {
+    const bool settled =
+        std::all_of(redis_clients.begin(), redis_clients.end(), [](const auto& c) { return c->settled(); });
+    if (!settled) return false;
+    // Redis answered: also wait for the invalidation subscription, so that an invalidation
+    // published just after start-up is not missed (it would be honoured only at the local
+    // TTL). Redis down: nothing more to wait for.
+    return !subscriber || !redis_healthy() || subscriber->healthy();
   };
   // Polled: a one-off start-up wait of a few milliseconds does not justify a notification path
   // through every client.
-  while (!all_settled() && std::chrono::steady_clock::now() < deadline)
+  while (!ready() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 

@@ -50,8 +50,9 @@ struct auth_stack {
   bool store_ready();
   bool redis_healthy() const;
   // Blocks until every data-plane Redis client finished its first connection attempt (connected
-  // or failed), at most the connect timeout. Called once at start-up, before accepting
-  // connections; returns at once without Redis.
+  // or failed) and, when they connected, the invalidation subscription is confirmed; at most
+  // the connect timeout. Called once at start-up, before accepting connections; returns at once
+  // without Redis.
   void wait_for_redis() const;
   bool redis_configured() const { return !redis_clients.empty(); }
 

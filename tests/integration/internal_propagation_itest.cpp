@@ -144,6 +144,26 @@ TEST_F(InternalPropagation, SubscriberKilledBResubscribesAndTheBoundHolds) {
   EXPECT_TRUE(kc::probe_until(b, k2.secret, 401, 1s)) << "B missed a revocation after resubscribing";
 }
 
+// An instance confirms its invalidation subscription before it accepts requests: an
+// invalidation published the moment it is up must not be missed (it would be honoured only at
+// the local TTL).
+TEST_F(InternalPropagation, AnInstanceIsSubscribedBeforeItAcceptsRequests) {
+  private_redis redis;
+  ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
+  auto o = options("A");
+  o.redis_url = redis.url();
+  kc::node a(o);
+  ASSERT_TRUE(a.started());
+  // Its first answer proves it accepts (a bound port alone does not: connections queue in the
+  // backlog while it starts).
+  ASSERT_EQ(a.probe("kg_test_malformed"), 401);
+  resp_client rc(redis.port());
+  auto r = rc.command({"PUBSUB", "NUMSUB", ns() + ":invalidate"});
+  ASSERT_EQ(r.elements.size(), 2u) << r.str;
+  EXPECT_EQ(r.elements[1].integer, 1)
+      << "A accepted requests before its invalidation subscription was confirmed";
+}
+
 // A key probed on A before it existed (negative entry in A's local cache and in Redis), then
 // created through B's API path: accepted on A within 1 s. The HTTP API generates secrets, so a key
 // whose secret is known beforehand is adopted with `keygate keys import --sha256` (store only, no
