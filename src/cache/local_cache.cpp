@@ -13,7 +13,7 @@ std::uint64_t random_seed() {
 }
 
 // A keyed 64-bit mix (murmur3's finalizer over seed-xored input): not a MAC, but without the
-// seed a client cannot compute which bucket or shard a credential's hash lands in.
+// seed a client cannot compute which slot or shard a credential's hash lands in.
 std::uint64_t mix(std::uint64_t x, std::uint64_t seed) noexcept {
   x ^= seed;
   x ^= x >> 33;
@@ -44,13 +44,11 @@ std::uint64_t keyed_hash(std::string_view k, std::uint64_t seed) noexcept {
   return h;
 }
 
-// A hit is followed by reads all over the entry (its reference count, the record, the kept
-// identity lines): start loading all of its cache lines at once, so that with a working set
-// of many keys a hit waits for memory about once rather than once per field. The reference
-// count sits just before the entry (make_shared); prefetching never faults.
+// A hit is followed by reads all over the entry (the record, the kept identity lines): start
+// loading all of its cache lines at once, so that with a working set of many keys a hit waits
+// for memory about once rather than once per field. (Prefetching never faults.)
 void prefetch_entry(const entry* e) noexcept {
   const char* p = reinterpret_cast<const char*>(e);
-  __builtin_prefetch(p - 16);
   for (std::size_t off = 0; off < sizeof(entry); off += 64) __builtin_prefetch(p + off);
 }
 

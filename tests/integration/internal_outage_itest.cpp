@@ -60,9 +60,7 @@ TEST_F(InternalOutage, PostgresStoppedIs503AndNothingIsPurged) {
 TEST_F(InternalOutage, RedisStoppedIs503InvalidationIncomplete) {
   private_redis redis;
   ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
-  auto o = options("A");
-  o.redis_url = redis.url();
-  kc::node a(o);
+  kc::node a(options("A", redis));
   ASSERT_TRUE(a.started());
   const auto k = a.create_key("acme", "mia");
   const auto k2 = a.create_key("acme", "mia");

@@ -13,6 +13,7 @@
 #include "integration/support/cluster.hpp"
 #include "integration/support/propagation.hpp"
 #include "integration/support/proxy_helpers.hpp"
+#include "integration/support/tcp_relay.hpp"
 
 namespace keygate::itest {
 namespace {
@@ -103,11 +104,8 @@ TEST_F(InternalPropagation, SessionRevokedThroughAIsRejectedByB) {
 TEST_F(InternalPropagation, SubscriberKilledBResubscribesAndTheBoundHolds) {
   private_redis redis;
   ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
-  auto o = options("A");
-  o.redis_url = redis.url();
-  kc::node a(o);
-  o.name = "B";
-  kc::node b(o);
+  kc::node a(options("A", redis));
+  kc::node b(options("B", redis));
   ASSERT_TRUE(a.started() && b.started());
   resp_client rc(redis.port());
   const std::string channel = ns() + ":invalidate";
@@ -146,12 +144,15 @@ TEST_F(InternalPropagation, SubscriberKilledBResubscribesAndTheBoundHolds) {
 
 // An instance confirms its invalidation subscription before it accepts requests: an
 // invalidation published the moment it is up must not be missed (it would be honoured only at
-// the local TTL).
+// the local TTL). A relay holds the subscriber's SUBSCRIBE back for 400 ms while the data-plane
+// connections go straight through, so without the start-up wait the instance would answer
+// before it is subscribed.
 TEST_F(InternalPropagation, AnInstanceIsSubscribedBeforeItAcceptsRequests) {
   private_redis redis;
   ASSERT_TRUE(redis.ok()) << "could not start a private Redis";
+  tcp_relay slow_subscribe(redis.port(), "SUBSCRIBE", 400ms);
   auto o = options("A");
-  o.redis_url = redis.url();
+  o.redis_url = "redis://127.0.0.1:" + std::to_string(slow_subscribe.port()) + "/0";
   kc::node a(o);
   ASSERT_TRUE(a.started());
   // Its first answer proves it accepts (a bound port alone does not: connections queue in the

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -21,6 +22,8 @@ namespace keygate::cache {
 
 template <class Payload, std::size_t MaxKeyBytes>
 class flat_table {
+  static_assert(MaxKeyBytes <= 255, "a slot keeps the key's length in one byte");
+
  public:
   struct alignas(64) slot {
     std::uint64_t hash = 0;
@@ -42,8 +45,10 @@ class flat_table {
     }
   }
 
-  // Adds `key`, which must be absent, and returns its slot with a value-initialized payload.
+  // Adds `key`, which must be absent and at most MaxKeyBytes long, and returns its slot with a
+  // value-initialized payload.
   slot& insert(std::string_view key, std::uint64_t hash) {
+    assert(key.size() <= MaxKeyBytes);
     if ((count_ + 1) * 2 > slots_.size()) grow();
     slot& s = free_slot_for(hash);
     s.hash = hash;

@@ -89,8 +89,8 @@ class local_cache {
     std::uint64_t generation = 0;
   };
   // Keyed with a per-process random seed: the keys are SHA-256 of client-chosen credentials,
-  // and with a public hash a client could grind credentials into one bucket or shard (a flood
-  // of such unknown keys would turn lookups into long chain walks).
+  // and with a public hash a client could grind credentials into one run of slots or one shard
+  // (a flood of such unknown keys would turn lookups into long probe sequences).
   probe probe_of(std::string_view key) const noexcept;
   shard& shard_of(const probe& p);
   void evict_one_locked(shard& s);

@@ -335,6 +335,12 @@ node_options cluster_suite::options(const std::string& name) const {
   return o;
 }
 
+node_options cluster_suite::options(const std::string& name, const private_redis& redis) const {
+  auto o = options(name);
+  o.redis_url = redis.url();
+  return o;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

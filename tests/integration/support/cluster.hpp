@@ -168,6 +168,8 @@ class cluster_suite : public ::testing::Test {
   static const recording_upstream& upstream() { return *up_; }
   // Options for a node of this test: shared database + Redis, this test's namespace.
   node_options options(const std::string& name = "node") const;
+  // The same on a Redis of the test's own (one it may kill or inspect).
+  node_options options(const std::string& name, const private_redis& redis) const;
   const std::string& ns() const { return ns_; }
 
   static std::unique_ptr<cluster_db> db_;

@@ -48,13 +48,17 @@ TEST(FlatTable, ErasingInsideAProbeRunKeepsTheRestReachable) {
   }
 }
 
-// Random inserts and erases (many colliding hashes), checked against std::map after each step,
-// through several growths.
-TEST(FlatTable, AgreesWithAReferenceMap) {
+// Random inserts and erases checked against std::map after each step, through several growths:
+// with hashes confined to 64 values (long probe runs, many colliding hashes), and with hashes
+// over the whole range (runs that wrap around the end of a large table).
+void agrees_with_a_reference_map(std::uint64_t hash_mask) {
   table t;
   std::map<std::string, int> ref;
   std::mt19937 rng(7);
-  const auto hash_of = [](const std::string& k) { return std::hash<std::string>{}(k)&0x3f; };
+  const auto hash_of = [hash_mask](const std::string& k) {
+    const std::uint64_t h = std::hash<std::string>{}(k);
+    return h & hash_mask;
+  };
   for (int step = 0; step < 20000; ++step) {
     const std::string k = std::to_string(rng() % 300);
     if (auto* s = t.find(k, hash_of(k))) {
@@ -76,6 +80,14 @@ TEST(FlatTable, AgreesWithAReferenceMap) {
     ASSERT_NE(s, nullptr) << k;
     EXPECT_EQ(s->payload, v);
   }
+}
+
+TEST(FlatTable, AgreesWithAReferenceMapUnderCollisions) {
+  agrees_with_a_reference_map(0x3f);
+}
+
+TEST(FlatTable, AgreesWithAReferenceMapOverTheWholeTable) {
+  agrees_with_a_reference_map(~std::uint64_t{0});
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +57,30 @@ TEST(IdentityMemo, ConcurrentKeepersLeaveOneWholeValue) {
   ASSERT_EQ(kept->size(), 8 + 40 + 2);
   // One writer's value, not a mix of several.
   EXPECT_EQ(*kept, "P-User: " + std::string(40, (*kept)[8]) + "\r\n");
+}
+
+// Readers racing one writer see nothing or the whole value, never a partial one (the kept
+// bytes are published by the release store of the ready state).
+TEST(IdentityMemo, ReadersRacingTheWriterSeeNothingOrTheWholeValue) {
+  const std::string lines = "P-Tenant: " + std::string(200, 't') + "\r\n";
+  for (int round = 0; round < 50; ++round) {
+    identity_memo m;
+    std::atomic<bool> go{false};
+    std::atomic<int> partial{0};
+    std::vector<std::thread> readers;
+    for (int i = 0; i < 3; ++i)
+      readers.emplace_back([&] {
+        while (!go) {
+        }
+        for (int n = 0; n < 2000; ++n)
+          if (const auto kept = m.find("P-"); kept && *kept != lines) ++partial;
+      });
+    go = true;
+    m.keep("P-", lines);
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(partial, 0);
+    EXPECT_EQ(*m.find("P-"), lines);
+  }
 }
 
 }  // namespace
