@@ -45,16 +45,16 @@ void render_identity(std::string& out, const cache::entry& e, std::string_view p
   }
 }
 
-// Appends the identity lines: the entry's kept copy when there is one for this prefix, else
-// rendered here (and offered to the entry for the requests after this one).
+// Appends the identity lines: the entry's kept copy when it has one for this prefix, else
+// rendered here (and offered to the entry, when it has room, for the requests after this one).
 void append_identity(std::string& out, const cache::entry& e, std::string_view prefix) {
-  if (const auto kept = e.identity.find(prefix)) {
+  if (const auto kept = e.identity ? e.identity->find(prefix) : std::nullopt) {
     out += *kept;
     return;
   }
   const auto start = out.size();
   render_identity(out, e, prefix);
-  e.identity.keep(prefix, std::string_view(out).substr(start));
+  if (e.identity) e.identity->keep(prefix, std::string_view(out).substr(start));
 }
 
 }  // namespace

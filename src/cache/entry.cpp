@@ -26,7 +26,24 @@ core::role role_of(const json& j, const char* k) {
   return core::parse_role(j.value(k, std::string("viewer"))).value_or(core::role::viewer);
 }
 
+// A found credential's entry and its identity lines in one allocation: a hit reads both.
+struct entry_with_identity : entry {
+  entry_with_identity() { identity = &lines; }
+  identity_memo lines;
+};
+
 }  // namespace
+
+std::shared_ptr<entry> make_entry(credential_type type, bool found) {
+  std::shared_ptr<entry> e;
+  if (found)
+    e = std::make_shared<entry_with_identity>();
+  else
+    e = std::make_shared<entry>();
+  e->type = type;
+  e->found = found;
+  return e;
+}
 
 std::string serialize(const entry& e) {
   json j{{"v", 1}, {"f", e.found}};
@@ -61,9 +78,7 @@ std::string serialize(const entry& e) {
 entry_ptr deserialize(credential_type type, std::string_view text) {
   const auto j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 1 || !j.contains("f")) return nullptr;
-  auto e = std::make_shared<entry>();
-  e->type = type;
-  e->found = j.value("f", false);
+  auto e = make_entry(type, j.value("f", false));
   if (!e->found) return e;
   try {
     if (type == credential_type::key) {

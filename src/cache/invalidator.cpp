@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "keygate/cache/store_entry.hpp"
 #include "keygate/core/text.hpp"
 
 namespace keygate::cache {
@@ -52,25 +53,9 @@ asio::awaitable<result<std::size_t>> invalidator::invalidate(credential_type typ
   std::vector<entry_ptr> states;
   states.reserve(hashes.size());
   for (const auto& h : hashes) {
-    auto e = std::make_shared<entry>();
-    e->type = type;
-    errc failure = errc::ok;
-    if (type == credential_type::key) {
-      auto r = co_await store_.find_key_by_hash(h);
-      if (r)
-        e->key = std::move(*r);
-      else if (r.error() != make_error_code(errc::not_found))
-        failure = static_cast<errc>(r.error().value());
-    } else {
-      auto r = co_await store_.find_session_by_hash(h);
-      if (r)
-        e->session = std::move(*r);
-      else if (r.error() != make_error_code(errc::not_found))
-        failure = static_cast<errc>(r.error().value());
-    }
-    if (failure != errc::ok) co_return failure;
-    e->found = e->key.has_value() || e->session.has_value();
-    states.push_back(std::move(e));
+    auto loaded = co_await load_entry(store_, type, h);
+    if (!loaded) co_return loaded.error();
+    states.push_back(std::move(*loaded));
   }
 
   // 2. Overwrite: Redis first (so a fill racing with us loses to the tombstone), then local.

@@ -49,7 +49,9 @@ std::uint64_t keyed_hash(std::string_view k, std::uint64_t seed) noexcept {
 // for memory about once rather than once per field. (Prefetching never faults.)
 void prefetch_entry(const entry* e) noexcept {
   const char* p = reinterpret_cast<const char*>(e);
-  for (std::size_t off = 0; off < sizeof(entry); off += 64) __builtin_prefetch(p + off);
+  // A found credential's identity lines follow the entry in its allocation (make_entry).
+  for (std::size_t off = 0; off < sizeof(entry) + sizeof(identity_memo); off += 64)
+    __builtin_prefetch(p + off);
 }
 
 }  // namespace

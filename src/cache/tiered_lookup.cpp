@@ -1,5 +1,6 @@
 #include "keygate/cache/tiered_lookup.hpp"
 
+#include "keygate/cache/store_entry.hpp"
 #include "keygate/core/coarse_clock.hpp"
 
 namespace keygate::cache {
@@ -26,29 +27,12 @@ tiered_lookup::tiered_lookup(local_cache& local, singleflight& flights, store::k
 
 asio::awaitable<result<entry_ptr>> tiered_lookup::from_store(credential_type type, std::string sha256_hex) {
   if (!store_) co_return errc::store_unavailable;
-  auto e = std::make_shared<entry>();
-  e->type = type;
-  errc failure = errc::ok;
-  if (type == credential_type::key) {
-    auto rec = co_await store_->find_key_by_hash(sha256_hex);
-    if (rec)
-      e->key = std::move(*rec);
-    else if (rec.error() != make_error_code(errc::not_found))
-      failure = static_cast<errc>(rec.error().value());
-  } else {
-    auto rec = co_await store_->find_session_by_hash(sha256_hex);
-    if (rec)
-      e->session = std::move(*rec);
-    else if (rec.error() != make_error_code(errc::not_found))
-      failure = static_cast<errc>(rec.error().value());
-  }
-  if (failure != errc::ok) {
+  auto loaded = co_await load_entry(*store_, type, std::move(sha256_hex));
+  if (!loaded)
     store_c_.error->inc();
-    co_return failure;
-  }
-  e->found = e->key.has_value() || e->session.has_value();
-  (e->found ? store_c_.hit : store_c_.negative)->inc();
-  co_return entry_ptr(std::move(e));
+  else
+    ((*loaded)->found ? store_c_.hit : store_c_.negative)->inc();
+  co_return loaded;
 }
 
 entry_ptr tiered_lookup::find_local(credential_type type, std::string_view sha256_hex) {

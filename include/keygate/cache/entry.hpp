@@ -25,13 +25,19 @@ struct entry {
   // last_used tracker (store::clock ticks since the epoch; 0 = never), so requests inside the
   // debounce window skip the tracker (auth/authenticator.cpp).
   mutable std::atomic<std::int64_t> last_use_noted{0};
-  // Not part of the state: the identity lines this credential forwards, once rendered.
-  mutable identity_memo identity;
+  // Not part of the state: the identity lines this credential forwards, once rendered. Entries
+  // of found credentials made by make_entry() keep them in the same allocation; others (negative
+  // sentinels, entries built by hand) have none, and every admission renders its own.
+  identity_memo* identity = nullptr;
   std::optional<store::key_record> key;          // type == key && found
   std::optional<store::session_record> session;  // type == session && found
 };
 
 using entry_ptr = std::shared_ptr<const entry>;
+
+// A new entry of `type`; `found` entries (the caller sets their record) come with room for their
+// identity lines, negative sentinels without (they never admit anyone).
+std::shared_ptr<entry> make_entry(credential_type type, bool found);
 
 // Compact JSON used for the Redis tier ({"v":1,...}); never contains the key itself.
 std::string serialize(const entry& e);

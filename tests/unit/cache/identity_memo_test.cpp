@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "keygate/cache/entry.hpp"
+
 namespace keygate::cache {
 namespace {
 
@@ -81,6 +83,30 @@ TEST(IdentityMemo, ReadersRacingTheWriterSeeNothingOrTheWholeValue) {
     EXPECT_EQ(partial, 0);
     EXPECT_EQ(*m.find("P-"), lines);
   }
+}
+
+// Entries of found credentials have room for their identity lines; negative sentinels (most of
+// a cache under a flood of unknown keys) do not carry it.
+TEST(IdentityMemo, OnlyFoundEntriesCarryOne) {
+  const auto found = make_entry(credential_type::key, true);
+  found->key = store::key_record{};
+  found->key->key_id = "key_1";
+  found->key->tenant_id = "t";
+  found->key->user_id = "u";
+  const auto negative = make_entry(credential_type::session, false);
+  ASSERT_NE(found->identity, nullptr);
+  EXPECT_EQ(negative->identity, nullptr);
+  EXPECT_TRUE(found->found);
+  EXPECT_FALSE(negative->found);
+  EXPECT_EQ(negative->type, credential_type::session);
+  found->identity->keep("P-", "P-User: u\r\n");
+  EXPECT_EQ(*found->identity->find("P-"), "P-User: u\r\n");
+  // The same holds for entries read back from Redis.
+  const auto found_again = deserialize(credential_type::key, serialize(*found));
+  const auto negative_again = deserialize(credential_type::session, serialize(*negative));
+  ASSERT_TRUE(found_again && negative_again);
+  EXPECT_NE(found_again->identity, nullptr);
+  EXPECT_EQ(negative_again->identity, nullptr);
 }
 
 }  // namespace
