@@ -44,16 +44,6 @@ std::uint64_t keyed_hash(std::string_view k, std::uint64_t seed) noexcept {
   return h;
 }
 
-// A hit is followed by reads all over the entry (the record, the kept identity lines): start
-// loading all of its cache lines at once, so that with a working set of many keys a hit waits
-// for memory about once rather than once per field. (Prefetching never faults.)
-void prefetch_entry(const entry* e) noexcept {
-  const char* p = reinterpret_cast<const char*>(e);
-  // A found credential's identity lines follow the entry in its allocation (make_entry).
-  for (std::size_t off = 0; off < sizeof(entry) + sizeof(identity_memo); off += 64)
-    __builtin_prefetch(p + off);
-}
-
 }  // namespace
 
 local_cache::local_cache(std::size_t capacity, std::chrono::milliseconds stale_window, std::size_t shards)
@@ -94,7 +84,7 @@ entry_ptr local_cache::get(std::string_view key, steady::time_point now) {
   std::lock_guard lock(s.mutex);
   auto* slot = s.entries.find(p.key, p.hash);
   if (!slot || slot->payload.fresh_until <= now) return nullptr;
-  prefetch_entry(slot->payload.value.get());
+  prefetch(*slot->payload.value);
   slot->payload.referenced = true;
   return slot->payload.value;
 }
@@ -114,12 +104,13 @@ std::uint64_t local_cache::generation(std::string_view key) {
   return s.generation;
 }
 
-void local_cache::insert_locked(shard& s, const probe& p, entry_ptr e, steady::time_point fresh_until) {
+void local_cache::insert_locked(shard& s, const probe& p, table::slot* existing, entry_ptr e,
+                                steady::time_point fresh_until) {
   if (p.key.size() > max_key_bytes) return;  // not a credential key: never cached (never found)
-  if (auto* slot = s.entries.find(p.key, p.hash)) {
-    slot->payload.value = std::move(e);
-    slot->payload.fresh_until = fresh_until;
-    slot->payload.referenced = true;
+  if (existing) {
+    existing->payload.value = std::move(e);
+    existing->payload.fresh_until = fresh_until;
+    existing->payload.referenced = true;
     return;
   }
   while (s.entries.size() >= per_shard_capacity_ && !s.lru.empty()) evict_one_locked(s);
@@ -150,8 +141,9 @@ bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseco
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   if (s.generation != generation_at_start) return false;
-  if (const auto* slot = s.entries.find(p.key, p.hash); slot && slot->payload.fresh_until > now) return false;
-  insert_locked(s, p, std::move(e), now + ttl);
+  auto* slot = s.entries.find(p.key, p.hash);
+  if (slot && slot->payload.fresh_until > now) return false;
+  insert_locked(s, p, slot, std::move(e), now + ttl);
   return true;
 }
 
@@ -161,7 +153,7 @@ void local_cache::put(std::string_view key, entry_ptr e, std::chrono::millisecon
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   ++s.generation;
-  insert_locked(s, p, std::move(e), now + ttl);
+  insert_locked(s, p, s.entries.find(p.key, p.hash), std::move(e), now + ttl);
 }
 
 void local_cache::erase(std::string_view key) {

@@ -20,18 +20,28 @@
 
 namespace keygate::cache {
 
+// A key of at most N bytes kept inline, with its hash (computed once, by the caller).
+template <std::size_t N>
+struct inline_key {
+  static_assert(N <= 255, "the key's length is kept in one byte");
+  inline_key() = default;
+  inline_key(std::string_view k, std::uint64_t h) noexcept
+      : hash(h), size(static_cast<std::uint8_t>(k.size())) {
+    k.copy(bytes.data(), bytes.size());
+  }
+  std::string_view view() const noexcept { return {bytes.data(), size}; }
+  std::uint64_t hash = 0;
+  std::uint8_t size = 0;
+  std::array<char, N> bytes{};
+};
+
 template <class Payload, std::size_t MaxKeyBytes>
 class flat_table {
-  static_assert(MaxKeyBytes <= 255, "a slot keeps the key's length in one byte");
-
  public:
   struct alignas(64) slot {
-    std::uint64_t hash = 0;
+    inline_key<MaxKeyBytes> key;
     bool used = false;
-    std::uint8_t size = 0;
-    std::array<char, MaxKeyBytes> bytes{};
     Payload payload{};
-    std::string_view key() const noexcept { return {bytes.data(), size}; }
   };
 
   // The slot holding `key`, or nullptr.
@@ -41,7 +51,7 @@ class flat_table {
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
       slot& s = slots_[i];
       if (!s.used) return nullptr;
-      if (s.hash == hash && s.key() == key) return &s;
+      if (s.key.hash == hash && s.key.view() == key) return &s;
     }
   }
 
@@ -51,10 +61,8 @@ class flat_table {
     assert(key.size() <= MaxKeyBytes);
     if ((count_ + 1) * 2 > slots_.size()) grow();
     slot& s = free_slot_for(hash);
-    s.hash = hash;
+    s.key = inline_key<MaxKeyBytes>(key, hash);
     s.used = true;
-    s.size = static_cast<std::uint8_t>(key.size());
-    key.copy(s.bytes.data(), s.bytes.size());
     s.payload = Payload{};
     ++count_;
     return s;
@@ -66,7 +74,7 @@ class flat_table {
     const std::size_t mask = slots_.size() - 1;
     auto hole = static_cast<std::size_t>(&victim - slots_.data());
     for (std::size_t j = (hole + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
-      const std::size_t home = slots_[j].hash & mask;
+      const std::size_t home = slots_[j].key.hash & mask;
       // Movable when its home is not after the hole on the way to j (cyclically).
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         slots_[hole] = std::move(slots_[j]);
@@ -96,7 +104,7 @@ class flat_table {
   void grow() {
     auto old = std::exchange(slots_, std::vector<slot>(std::max(initial_slots, slots_.size() * 2)));
     for (auto& s : old)
-      if (s.used) free_slot_for(s.hash) = std::move(s);
+      if (s.used) free_slot_for(s.key.hash) = std::move(s);
   }
 
   std::vector<slot> slots_;  // empty, or a power of two

@@ -60,16 +60,7 @@ class local_cache {
   // Keys are stored inline (a type character and 64 hex digits; never longer than
   // max_key_bytes), in the table's slots and in the eviction order.
   static constexpr std::size_t max_key_bytes = 65;
-  struct stored_key {
-    stored_key(std::string_view k, std::uint64_t h) noexcept
-        : hash(h), size(static_cast<std::uint8_t>(k.size())) {
-      k.copy(bytes.data(), bytes.size());
-    }
-    std::string_view view() const noexcept { return {bytes.data(), size}; }
-    std::uint64_t hash;
-    std::array<char, max_key_bytes> bytes{};
-    std::uint8_t size;
-  };
+  using stored_key = inline_key<max_key_bytes>;
   // A lookup: the key and its hash, computed once per operation (it also picks the shard).
   struct probe {
     std::string_view key;
@@ -94,7 +85,9 @@ class local_cache {
   probe probe_of(std::string_view key) const noexcept;
   shard& shard_of(const probe& p);
   void evict_one_locked(shard& s);
-  void insert_locked(shard& s, const probe& p, entry_ptr e, steady::time_point fresh_until);
+  // `existing`: the key's slot in `s`, or nullptr (the caller has looked it up already).
+  void insert_locked(shard& s, const probe& p, table::slot* existing, entry_ptr e,
+                     steady::time_point fresh_until);
 
   std::uint64_t seed_;
   std::vector<std::unique_ptr<shard>> shards_;
