@@ -7,6 +7,8 @@
 #include <boost/asio/write.hpp>
 #include <vector>
 
+#include "drain_aware_read.hpp"
+
 namespace keygate::http {
 namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
@@ -26,6 +28,11 @@ std::vector<asio::const_buffer> buffers_after(std::span<const asio::const_buffer
 }
 }  // namespace
 
+byte_stream::byte_stream(tcp::socket socket)
+    : socket_(std::move(socket)),
+      reactor_(&asio::use_service<drain_aware::reactor>(
+          asio::query(socket_.get_executor(), asio::execution::context))) {}
+
 void byte_stream::enable_tls(asio::ssl::context& ctx) {
   tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, ctx);
 }
@@ -35,10 +42,26 @@ asio::awaitable<error_code> byte_stream::handshake(asio::ssl::stream_base::hands
   co_return ec;
 }
 
-// Not a coroutine: the caller awaits Asio's operation directly (no extra frame per read).
+// Not coroutines: the caller awaits the operation directly (no extra frame per read).
 asio::awaitable<std::tuple<error_code, std::size_t>> byte_stream::read_some(asio::mutable_buffer buf) {
   if (tls_) return tls_->async_read_some(buf, tuple_awaitable);
-  return socket_.async_read_some(buf, tuple_awaitable);
+  return read_plain(buf, true);
+}
+
+asio::awaitable<std::tuple<error_code, std::size_t>> byte_stream::read_next_message(
+    asio::mutable_buffer buf) {
+  if (tls_) return tls_->async_read_some(buf, tuple_awaitable);
+  return read_plain(buf, false);
+}
+
+asio::awaitable<std::tuple<error_code, std::size_t>> byte_stream::read_plain(asio::mutable_buffer buf,
+                                                                             bool try_first) {
+  if (buf.size() == 0) return socket_.async_read_some(buf, tuple_awaitable);
+  if (!queued_hint_requested_ && socket_.is_open()) {
+    queued_hint_requested_ = true;
+    drain_aware::enable_queued_hint(socket_.native_handle());
+  }
+  return drain_aware::async_read_some(socket_, *reactor_, buf, drained_, try_first, tuple_awaitable);
 }
 
 // Plain TCP writes first try to send right away (the socket is non-blocking): usually the

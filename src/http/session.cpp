@@ -118,7 +118,9 @@ asio::awaitable<void> session::run() {
       const bool waiting_for_first_bytes = in_.empty();
       if (waiting_for_first_bytes) in_.release_if_empty();
       const asio::mutable_buffer into = waiting_for_first_bytes ? asio::buffer(first_bytes_) : in_.prepare();
-      auto [ec, n] = co_await client_.read_some(into);
+      // (GCC 12: the awaitable is named, not a temporary of a conditional inside co_await.)
+      auto reading = waiting_for_first_bytes ? client_.read_next_message(into) : client_.read_some(into);
+      auto [ec, n] = co_await std::move(reading);
       if (ec || n == 0) {
         aborted = true;
         break;

@@ -129,12 +129,17 @@ asio::awaitable<session::outcome> session::forward(const request_head& req, cons
     response_head& res = res_;
     bool failed_early = false;
     errc failure = errc::ok;
+    bool first_read = true;  // the upstream's turn: nothing of its response is here yet
     while (true) {
       set_deadline(target.cfg.response_timeout);
       head_scanner scanner(upstream_head_limits, false);
       parse_state state;
       while ((state = scanner.scan(up_in_.data())) == parse_state::incomplete) {
-        auto [ec, n] = co_await conn->read_some(up_in_.prepare());
+        const asio::mutable_buffer into = up_in_.prepare();
+        // (GCC 12: the awaitable is named, not a temporary of a conditional inside co_await.)
+        auto reading = first_read ? conn->read_next_message(into) : conn->read_some(into);
+        auto [ec, n] = co_await std::move(reading);
+        first_read = false;
         if (ec || n == 0) {
           failed_early = up_in_.empty();
           failure = timed_out_ ? errc::upstream_timeout : errc::upstream_unavailable;

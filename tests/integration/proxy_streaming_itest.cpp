@@ -117,6 +117,30 @@ TEST(ProxyKeepAlive, SequentialRequestsReuseOneUpstreamConnection) {
   EXPECT_LE(up.connections(), 2u) << "upstream connections are not pooled (ideally exactly 1)";
 }
 
+// A client that half-closes right behind its request (request and FIN read together) gets its
+// response, and keygate then closes at once instead of holding the connection until the idle
+// timeout: the FIN read with the request is not lost.
+TEST(ProxyKeepAlive, ClientThatHalfClosesBehindItsRequestIsAnsweredThenClosed) {
+  recording_upstream up(handlers::echo(/*keep_alive=*/true));
+  auto cfg = single_route_config(up);
+  cfg.limit("idle_timeout", "30s");
+  gateway gw(cfg);
+  ASSERT_TRUE(gw.started());
+  for (int i = 0; i < 5; ++i) {
+    http_client c(gw.port());
+    // A first exchange, so that keygate waits on an idle kept-alive connection when the
+    // request and FIN of the second arrive in one segment.
+    const auto first = c.request("GET", "/first/" + std::to_string(i));
+    ASSERT_TRUE(first.complete) << first.describe();
+    ASSERT_TRUE(
+        c.connection().send_with_fin("GET /half/" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n"));
+    const auto r = c.read_response("GET", 10s);
+    ASSERT_TRUE(r.complete) << r.describe();
+    EXPECT_EQ(r.status(), 200) << r.describe();
+    EXPECT_TRUE(c.wait_closed(5s)) << "the connection was held after the client's FIN";
+  }
+}
+
 TEST(ProxyKeepAlive, UpstreamThatClosesIsNotReused) {
   recording_upstream up(handlers::echo(/*keep_alive=*/false));
   gateway gw(single_route_config(up));

@@ -46,7 +46,10 @@ void expect_aborted_then_recovers(const upstream_handler& cut) {
   ASSERT_TRUE(gw.started());
   {
     http_client c(gw.port());
+    const auto start = steady::now();
     const auto r = c.request("GET", "/cut", {}, {}, 10s);
+    // Noticed when it happens, not at a timeout (response_timeout is 30 s, body_idle 30 s).
+    EXPECT_LE(seconds_since(start), 5.0);
     // The head was relayed before the upstream failed (it paused 300 ms after 1000 bytes), so
     // the only honest signal left is an aborted client connection: fewer bytes than declared.
     EXPECT_EQ(r.status(), 200) << r.describe();
@@ -69,6 +72,40 @@ TEST(ProxyUpstreamFailures, ResetMidBodyAbortsTheClientConnection) {
 
 TEST(ProxyUpstreamFailures, CloseMidBodyAbortsTheClientConnection) {
   expect_aborted_then_recovers(handlers::close_mid_body(100000, 1000));
+}
+
+// The same failures right behind the bytes before them, so that one read takes part of the body
+// together with the reset or FIN: keygate must not then wait for more (a read that drained the
+// socket makes the next one wait for readiness; a reset read with data raises no new event).
+TEST(ProxyUpstreamFailures, ResetRightBehindPartOfTheBodyAbortsTheClientConnection) {
+  expect_aborted_then_recovers(handlers::reset_mid_body(100000, 1000, 0ms));
+}
+
+TEST(ProxyUpstreamFailures, CloseRightBehindPartOfTheBodyAbortsTheClientConnection) {
+  expect_aborted_then_recovers([](upstream_exchange& x) {
+    x.connection.send_with_fin("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + std::string(1000, 'p'));
+    x.close_after();
+  });
+}
+
+// A body delimited by the connection's end (HTTP/1.0 style, no Content-Length) whose FIN
+// arrives with it: relayed whole, and the exchange ends at once.
+TEST(ProxyUpstreamFailures, CloseDelimitedBodyEndingWithItsFinIsRelayedWhole) {
+  recording_upstream up([](upstream_exchange& x) {
+    x.connection.send_with_fin("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n" +
+                               std::string(3000, 'b'));
+    x.close_after();
+  });
+  gateway gw(single_route_config(up));
+  ASSERT_TRUE(gw.started());
+  for (int i = 0; i < 5; ++i) {
+    http_client c(gw.port());
+    const auto start = steady::now();
+    const auto r = c.request("GET", "/eof-delimited", {}, {}, 10s);
+    EXPECT_LE(seconds_since(start), 5.0);
+    ASSERT_EQ(r.status(), 200) << r.describe();
+    EXPECT_EQ(r.body, std::string(3000, 'b')) << r.describe();
+  }
 }
 
 struct bad_response {

@@ -12,6 +12,10 @@
 #include <span>
 #include <tuple>
 
+namespace boost::asio::detail {
+class epoll_reactor;
+}
+
 namespace keygate::http {
 
 namespace asio = boost::asio;
@@ -20,14 +24,20 @@ using boost::system::error_code;
 
 class byte_stream {
  public:
-  explicit byte_stream(tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit byte_stream(tcp::socket socket);
   // Wraps the socket in TLS with `ctx` (server or client role decided by handshake()).
   void enable_tls(asio::ssl::context& ctx);
   bool is_tls() const noexcept { return tls_ != nullptr; }
   asio::ssl::stream<tcp::socket&>* tls() noexcept { return tls_.get(); }
 
   asio::awaitable<error_code> handshake(asio::ssl::stream_base::handshake_type type);
+  // Reads what the peer has sent, waiting for it when nothing is there yet.
   asio::awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer buf);
+  // The first read of a message the peer sends in its turn: the client's next request, the
+  // upstream's response to the request just sent. When the previous read drained the socket,
+  // plain TCP waits for readiness without first trying a recv() that would find nothing
+  // (src/http/drain_aware_read.hpp). Same results as read_some.
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_next_message(asio::mutable_buffer buf);
   // Writes all of `buf`; plain TCP tries a synchronous non-blocking send first and suspends
   // only for what the kernel did not take.
   asio::awaitable<error_code> write(asio::const_buffer buf);
@@ -47,8 +57,12 @@ class byte_stream {
  private:
   template <class Buffers>
   bool write_now(const Buffers& bufs, std::size_t& sent, error_code& ec);
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_plain(asio::mutable_buffer buf, bool try_first);
 
   tcp::socket socket_;
+  asio::detail::epoll_reactor* reactor_;  // of the socket's io_context
+  bool drained_ = false;                  // the last plain read left nothing queued
+  bool queued_hint_requested_ = false;    // TCP_INQ asked for (on the first plain read)
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
 };
 

@@ -262,6 +262,17 @@ void conn::shutdown_write() {
   ::shutdown(fd_, SHUT_WR);
 }
 
+bool conn::send_with_fin(std::string_view bytes) {
+  if (fd_ < 0 || ssl_) return false;
+  const int on = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+  // The FIN rides on the segment still held back by the cork (the kernel tacks it on to an
+  // unsent segment) — as long as the bytes fit one segment (loopback MSS is ~64 KiB).
+  const bool sent = send_all(bytes);
+  ::shutdown(fd_, SHUT_WR);
+  return sent;
+}
+
 void conn::close() {
   if (ssl_) {
     SSL_free(ssl_);

@@ -63,7 +63,10 @@ class conn {
   // Reads until EOF/reset/deadline, appending to `out`; returns how it ended.
   io_status read_until_close(std::string& out, millis timeout);
 
-  void shutdown_write();       // half-close (FIN)
+  void shutdown_write();  // half-close (FIN)
+  // Sends `bytes` and the FIN in one TCP segment (plain TCP, corked until the half-close), so
+  // the peer reads the data and the end of stream together. False on a send error.
+  bool send_with_fin(std::string_view bytes);
   void close();                // orderly close
   void abort();                // SO_LINGER 0 + close: sends RST
   void shutdown_both() const;  // wakes a thread blocked on this socket (used by servers at stop)
