@@ -98,6 +98,15 @@ entry_ptr local_cache::get_stale(std::string_view key, steady::time_point now) {
   return slot->payload.value;
 }
 
+local_cache::expired_entry local_cache::get_expired(std::string_view key, steady::time_point now) {
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
+  std::lock_guard lock(s.mutex);
+  const auto* slot = s.entries.find(p.key, p.hash);
+  if (!slot || slot->payload.fresh_until > now) return {};
+  return {slot->payload.value, slot->payload.fresh_until};
+}
+
 std::uint64_t local_cache::generation(std::string_view key) {
   auto& s = shard_of(probe_of(key));
   std::lock_guard lock(s.mutex);
@@ -144,6 +153,19 @@ bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseco
   auto* slot = s.entries.find(p.key, p.hash);
   if (slot && slot->payload.fresh_until > now) return false;
   insert_locked(s, p, slot, std::move(e), now + ttl);
+  return true;
+}
+
+bool local_cache::renew(std::string_view key, const entry_ptr& e, std::chrono::milliseconds ttl,
+                        std::uint64_t generation_at_start, steady::time_point now) {
+  const auto p = probe_of(key);
+  auto& s = shard_of(p);
+  std::lock_guard lock(s.mutex);
+  if (s.generation != generation_at_start) return false;
+  auto* slot = s.entries.find(p.key, p.hash);
+  if (!slot || slot->payload.value != e) return false;
+  slot->payload.fresh_until = now + ttl;
+  slot->payload.referenced = true;
   return true;
 }
 

@@ -42,6 +42,20 @@ entry_ptr tiered_lookup::find_local(credential_type type, std::string_view sha25
   return hit;
 }
 
+entry_ptr tiered_lookup::renew_if_unchanged(const std::string& key, std::uint64_t generation,
+                                            steady::time_point now) {
+  if (!store_) return nullptr;
+  auto expired = local_.get_expired(key, now);
+  if (!expired.value || !expired.value->store_changes) return nullptr;
+  const auto seen = store_->changes_seen(expired.fresh_until - renew_window);
+  if (!seen || *seen != *expired.value->store_changes) return nullptr;
+  const auto ttl = std::min(settings_.local_ttl, entry_ttl(*expired.value, settings_.positive_ttl,
+                                                           settings_.negative_ttl, store::clock::now()));
+  if (ttl <= std::chrono::milliseconds::zero() || !local_.renew(key, expired.value, ttl, generation, now))
+    return nullptr;
+  return expired.value;
+}
+
 asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type, std::string_view sha256_hex,
                                                            shared_tier* shared) {
   const std::string key = local_cache::key_of(type, sha256_hex);
@@ -50,8 +64,12 @@ asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type,
     (hit->found ? local_c_.hit : local_c_.negative)->inc();
     co_return lookup_result{std::move(hit), "local"};
   }
-  local_c_.miss->inc();
   const auto generation = local_.generation(key);
+  if (auto renewed = renew_if_unchanged(key, generation, now)) {
+    (renewed->found ? local_c_.hit : local_c_.negative)->inc();
+    co_return lookup_result{std::move(renewed), "local"};
+  }
+  local_c_.miss->inc();
 
   std::string_view answered = "coalesced";
   bool leader = false;

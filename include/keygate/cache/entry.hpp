@@ -30,6 +30,10 @@ struct entry {
   // of found credentials made by make_entry() keep them in the same allocation; others (negative
   // sentinels, entries built by hand) have none, and every admission renders its own.
   identity_memo* identity = nullptr;
+  // The store's change count (key_store::changes_seen) from a check made before this state was
+  // read from the store; unset when the store cannot tell or the state came from elsewhere.
+  // While the count stays the same, the state is still the store's (tiered_lookup renews it).
+  std::optional<std::uint64_t> store_changes;
   std::optional<store::key_record> key;          // type == key && found
   std::optional<store::session_record> session;  // type == session && found
 };

@@ -41,10 +41,21 @@ class local_cache {
   // An entry that expired less than `stale_window` ago (or a fresh one), or nullptr.
   entry_ptr get_stale(std::string_view key, steady::time_point now);
 
+  // The key's entry after it stopped being fresh (it stays until replaced or evicted), with
+  // the moment it did; `value` is null when there is none or it is still fresh.
+  struct expired_entry {
+    entry_ptr value;
+    steady::time_point fresh_until{};
+  };
+  expired_entry get_expired(std::string_view key, steady::time_point now);
   std::uint64_t generation(std::string_view key);
   // Inserts unless a live entry exists or the generation moved since `generation_at_start`.
   bool fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
             std::uint64_t generation_at_start, steady::time_point now);
+  // Makes `e` fresh for `ttl` again, only if it is still the key's entry and the generation has
+  // not moved since `generation_at_start` (taken before `e` was judged current), as fill().
+  bool renew(std::string_view key, const entry_ptr& e, std::chrono::milliseconds ttl,
+             std::uint64_t generation_at_start, steady::time_point now);
   // Unconditional overwrite (state re-read after a mutation).
   void put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl, steady::time_point now);
   void erase(std::string_view key);

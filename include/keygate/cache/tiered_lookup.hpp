@@ -10,7 +10,11 @@
 //  * dependency errors are never cached: a store failure with nothing cached returns the error
 //    (store_unavailable / store_timeout / store_overloaded) — or, when `serve_stale`, an entry
 //    that expired less than max_stale ago;
-//  * Redis failures only cost the Redis deadline; the store is asked instead.
+//  * Redis failures only cost the Redis deadline; the store is asked instead;
+//  * an expired local entry read from a store that tracks changes (SQLite) is made fresh again
+//    without a read when the store's change count has not moved since (a check made at most
+//    `renew_window` before the entry expired): a change committed by another process then shows
+//    within local_ttl + renew_window.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -54,7 +58,14 @@ class tiered_lookup {
   const lookup_settings& settings() const noexcept { return settings_; }
 
  private:
+  // How much older than an entry's expiry the change check that renews it may be (one check
+  // then serves every entry that expires within this window).
+  static constexpr std::chrono::milliseconds renew_window{100};
+
   boost::asio::awaitable<result<entry_ptr>> from_store(credential_type type, std::string sha256_hex);
+  // The key's expired entry made fresh again if the store has not changed since it was read, or
+  // nullptr. Synchronous (the check reads a local file at most once per renew_window).
+  entry_ptr renew_if_unchanged(const std::string& key, std::uint64_t generation, steady::time_point now);
 
   struct tier_counters {
     obs::counter *hit, *negative, *miss, *error;

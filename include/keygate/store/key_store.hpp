@@ -11,7 +11,10 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,15 @@ class key_store {
   // Batched, debounced by the caller: sets last_used_at = now on the given keys unless revoked.
   virtual boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> key_ids,
                                                                time_point now) = 0;
+  // Change tracking, for stores that can tell cheaply (SQLite): how many times this store has
+  // seen its data change, counted by checks, the last of them made at or after `not_before`
+  // (a new one is made when needed; no I/O beyond a local file). Two equal counts mean nothing
+  // was committed between the two checks. Synchronous; nullopt when the store cannot tell (the
+  // default) or the check failed — callers then read the store as usual.
+  virtual std::optional<std::uint64_t> changes_seen(std::chrono::steady_clock::time_point not_before) {
+    (void)not_before;
+    return std::nullopt;
+  }
 };
 
 // Runs blocking store work (e.g. a manage::service call) off the io threads, on the store's own

@@ -63,7 +63,8 @@ sqlite_store::sqlite_store(sqlite_options o)
     : options_(std::move(o)),
       writer_(options_, connection::role::writer, 1),
       readers_(options_, connection::role::reader, options_.readers),
-      inline_readers_(options_) {}
+      inline_readers_(options_),
+      changes_(options_) {}
 
 std::unique_ptr<sqlite_store> sqlite_store::open(const config::sqlite& cfg) {
   sqlite_options o;

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "keygate/config/config.hpp"
+#include "sqlite/change_watch.hpp"
 #include "sqlite/sqlite_connection.hpp"
 #include "sqlite/sqlite_lane.hpp"
 #include "sqlite/thread_readers.hpp"
@@ -33,6 +34,11 @@ class sqlite_store final : public adapters::store_backend {
   boost::asio::awaitable<result<store::session_record>> find_session_by_hash(std::string sha256_hex) override;
   boost::asio::awaitable<result<void>> touch_last_used(std::vector<std::string> key_ids,
                                                        store::time_point now) override;
+  // Commits by other connections (another process, this store's writer), counted by
+  // change_watch; lets the cache keep entries whose state cannot have changed.
+  std::optional<std::uint64_t> changes_seen(steady::time_point not_before) override {
+    return changes_.changes_seen(not_before);
+  }
   boost::asio::awaitable<result<void>> run(std::function<result<void>()> work) override;
   result<void> transact(const std::function<result<void>(store::store_tx&)>& work) override;
   adapters::migrate_report migrate() override;
@@ -62,6 +68,7 @@ class sqlite_store final : public adapters::store_backend {
   lane writer_;
   lane readers_;
   thread_readers inline_readers_;  // the data plane's lookups, on the calling thread
+  change_watch changes_;
 };
 
 }  // namespace keygate::sqlite

@@ -46,6 +46,11 @@ gateway_config& gateway_config::store_postgres(const std::string& url,
   return *this;
 }
 
+gateway_config& gateway_config::store_sqlite(const std::string& path) {
+  sqlite_path = path;
+  return *this;
+}
+
 gateway_config& gateway_config::cache_redis(const std::string& url, const std::string& ns,
                                             const std::string& timeout) {
   redis_url = url;
@@ -107,6 +112,7 @@ std::string gateway_config::render(unsigned short public_port, unsigned short in
     flow(pg);
     y << "\n";
   }
+  if (!sqlite_path.empty()) y << "store:\n  sqlite: {path: \"" << sqlite_path << "\"}\n";
   if (!redis_url.empty() || !cache_local_settings.empty() || !cache_settings.empty()) {
     y << "cache:\n";
     if (!cache_local_settings.empty()) {

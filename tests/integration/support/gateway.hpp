@@ -39,6 +39,7 @@ struct gateway_config {
   // `store.postgres` (url + settings such as pool_size, query_timeout); absent when url is empty.
   std::string postgres_url;
   std::map<std::string, std::string> postgres_settings;
+  std::string sqlite_path;  // `store.sqlite.path`; absent when empty
   // `cache.redis` {url, namespace, timeout}; absent when redis_url is empty.
   std::string redis_url, redis_namespace, redis_timeout;
   std::map<std::string, std::string> cache_local_settings;  // cache.local: capacity, ttl
@@ -53,6 +54,7 @@ struct gateway_config {
   gateway_config& limit(const std::string& key, const std::string& value);
   gateway_config& server(const std::string& line);
   gateway_config& store_postgres(const std::string& url, std::map<std::string, std::string> settings = {});
+  gateway_config& store_sqlite(const std::string& path);
   gateway_config& cache_redis(const std::string& url, const std::string& ns,
                               const std::string& timeout = "50ms");
   gateway_config& cache_local(const std::string& key, const std::string& value);

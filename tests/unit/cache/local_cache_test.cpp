@@ -54,6 +54,31 @@ TEST(LocalCache, FillAfterInvalidationIsRefused) {
   EXPECT_TRUE(c.fill("k2", negative(), 1000ms, c.generation("k2"), t0));
 }
 
+TEST(LocalCache, AnExpiredEntryIsRenewedOnlyIfItIsStillTheKeysAndNothingInvalidated) {
+  local_cache c(100, 0ms, 4);
+  const auto t0 = steady::now();
+  const auto e = negative();
+  ASSERT_TRUE(c.fill("k1", e, 1000ms, c.generation("k1"), t0));
+  EXPECT_FALSE(c.get_expired("k1", t0 + 999ms).value);  // still fresh
+  const auto expired = c.get_expired("k1", t0 + 1500ms);
+  EXPECT_EQ(expired.value, e);
+  EXPECT_EQ(expired.fresh_until, t0 + 1000ms);
+  EXPECT_FALSE(c.get_expired("absent", t0).value);
+
+  EXPECT_TRUE(c.renew("k1", e, 1000ms, c.generation("k1"), t0 + 1500ms));
+  EXPECT_EQ(c.get("k1", t0 + 2499ms), e);
+  EXPECT_FALSE(c.get("k1", t0 + 2500ms));
+
+  // An invalidation since the generation was taken wins, even one of another key in the shard.
+  const auto gen = c.generation("k1");
+  c.erase("k1");
+  EXPECT_FALSE(c.renew("k1", e, 1000ms, gen, t0 + 3000ms));
+  EXPECT_FALSE(c.get("k1", t0 + 3000ms));
+  // A different entry in the slot (replaced meanwhile) is not renewed in its place.
+  ASSERT_TRUE(c.fill("k1", negative(), 1000ms, c.generation("k1"), t0 + 3000ms));
+  EXPECT_FALSE(c.renew("k1", e, 1000ms, c.generation("k1"), t0 + 4500ms));
+}
+
 TEST(LocalCache, BoundedByCapacity) {
   local_cache c(64, 0ms, 4);
   const auto t0 = steady::now();
