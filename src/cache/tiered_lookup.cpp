@@ -47,7 +47,11 @@ entry_ptr tiered_lookup::renew_if_unchanged(const std::string& key, std::uint64_
   if (!store_) return nullptr;
   auto expired = local_.get_expired(key, now);
   if (!expired.value || !expired.value->store_changes) return nullptr;
-  const auto seen = store_->changes_seen(expired.fresh_until - renew_window);
+  // A check at most renew_window old *now*: the entry is then renewed with the store's state as
+  // of that check, so it is never more than local_ttl + renew_window behind. (Relative to the
+  // entry's expiry instead, an entry asked for long after it expired would be renewed on a count
+  // taken long ago.)
+  const auto seen = store_->changes_seen(now - renew_window);
   if (!seen || *seen != *expired.value->store_changes) return nullptr;
   const auto ttl = std::min(settings_.local_ttl, entry_ttl(*expired.value, settings_.positive_ttl,
                                                            settings_.negative_ttl, store::clock::now()));

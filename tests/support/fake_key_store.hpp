@@ -20,10 +20,20 @@ class fake_key_store final : public store::key_store {
   errc failure = errc::ok;                         // when set, every lookup fails with it
   std::chrono::milliseconds delay{0};              // simulated query time
   std::function<void(const std::string&)> during;  // runs inside the query (e.g. a revocation)
+  // Change tracking (off unless `tracks_changes`): the count is `changes`; every call records
+  // the oldest check it would accept.
+  bool tracks_changes = false;
+  std::uint64_t changes = 0;
+  std::vector<std::chrono::steady_clock::time_point> checks_not_before;
   int key_queries = 0;
   int session_queries = 0;
   std::vector<std::string> touched;
 
+  std::optional<std::uint64_t> changes_seen(std::chrono::steady_clock::time_point not_before) override {
+    if (!tracks_changes) return std::nullopt;
+    checks_not_before.push_back(not_before);
+    return changes;
+  }
   boost::asio::awaitable<result<store::key_record>> find_key_by_hash(std::string h) override {
     ++key_queries;
     co_await wait();

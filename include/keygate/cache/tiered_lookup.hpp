@@ -12,8 +12,8 @@
 //    that expired less than max_stale ago;
 //  * Redis failures only cost the Redis deadline; the store is asked instead;
 //  * an expired local entry read from a store that tracks changes (SQLite) is made fresh again
-//    without a read when the store's change count has not moved since (a check made at most
-//    `renew_window` before the entry expired): a change committed by another process then shows
+//    without a read when the store's change count has not moved since (by a check made at most
+//    `renew_window` before the renewal): a change committed by another process then shows
 //    within local_ttl + renew_window.
 #pragma once
 
@@ -58,8 +58,8 @@ class tiered_lookup {
   const lookup_settings& settings() const noexcept { return settings_; }
 
  private:
-  // How much older than an entry's expiry the change check that renews it may be (one check
-  // then serves every entry that expires within this window).
+  // How old the change check that renews an entry may be at the renewal (one check then serves
+  // every renewal within this window).
   static constexpr std::chrono::milliseconds renew_window{100};
 
   boost::asio::awaitable<result<entry_ptr>> from_store(credential_type type, std::string sha256_hex);

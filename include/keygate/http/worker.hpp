@@ -69,9 +69,9 @@ class worker {
   unsigned index_;
   worker_shared& shared_;
   buffer_cache buffers_{64};  // before io_: sessions destroyed with io_ give their buffers back
-  // Only this worker's thread touches its sockets and timers (others post to io_), so Asio
-  // need not lock each descriptor's operations (the scheduler stays locked for those posts).
-  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  // Hint 1 (one thread runs it), not UNSAFE_IO: a reload can destroy an upstream target, and
+  // with it other workers' pooled sockets, on whichever thread drops the last reference.
+  boost::asio::io_context io_{1};
   boost::asio::ip::tcp::acceptor acceptor_{io_};
   boost::asio::steady_timer sweep_timer_{io_};
   std::shared_ptr<const proxy::runtime> runtime_;

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <thread>
 
 #include "support/fake_key_store.hpp"
 
@@ -27,9 +28,10 @@ struct fixture {
   std::unique_ptr<tiered_lookup> lookup;
   asio::io_context io;
 
-  explicit fixture(bool serve_stale = false)
+  explicit fixture(bool serve_stale = false, std::chrono::milliseconds local_ttl = 5s)
       : cache(std::make_unique<local_cache>(1000, serve_stale ? 60s : 0ms, 4)), local(*cache) {
     settings.serve_stale = serve_stale;
+    settings.local_ttl = local_ttl;
     store::key_record k;
     k.key_id = "key_a";
     k.tenant_api_access = true;
@@ -59,6 +61,37 @@ TEST(TieredLookup, SecondLookupIsALocalHit) {
   EXPECT_EQ((*r2).tier, "local");
   EXPECT_EQ(f.store.key_queries, 1);
   EXPECT_EQ(f.redis.entries.size(), 1u);  // filled into Redis too
+}
+
+TEST(TieredLookup, AnExpiredEntryOfAnUnchangedStoreIsRenewedWithoutAQuery) {
+  fixture f(false, 20ms);
+  f.store.tracks_changes = true;
+  ASSERT_EQ((*f.find(hash_a, nullptr)).tier, "postgres");
+  ASSERT_EQ((*f.find(hash_b, nullptr)).tier, "postgres");  // negative entries alike
+  std::this_thread::sleep_for(40ms);
+  EXPECT_EQ((*f.find(hash_a, nullptr)).tier, "local");
+  auto negative = f.find(hash_b, nullptr);
+  EXPECT_EQ((*negative).tier, "local");
+  EXPECT_FALSE((*negative).entry->found);
+  EXPECT_EQ(f.store.key_queries, 2);
+
+  f.store.changes = 1;  // something was committed
+  std::this_thread::sleep_for(40ms);
+  EXPECT_EQ((*f.find(hash_a, nullptr)).tier, "postgres");
+  EXPECT_EQ(f.store.key_queries, 3);
+}
+
+// The renewing check must be recent at the renewal, not at the entry's expiry: an entry asked for
+// long after it expired would otherwise be renewed on a count from before a commit.
+TEST(TieredLookup, TheCheckThatRenewsIsAtMostTheRenewWindowOld) {
+  fixture f(false, 20ms);
+  f.store.tracks_changes = true;
+  ASSERT_TRUE(f.find(hash_a, nullptr));
+  std::this_thread::sleep_for(300ms);
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ((*f.find(hash_a, nullptr)).tier, "local");
+  ASSERT_FALSE(f.store.checks_not_before.empty());
+  EXPECT_GE(f.store.checks_not_before.back(), asked - 100ms);
 }
 
 TEST(TieredLookup, UnknownHashIsCachedNegative) {
