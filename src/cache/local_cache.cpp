@@ -144,29 +144,33 @@ void local_cache::evict_one_locked(shard& s) {
   }
 }
 
-bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
-                       std::uint64_t generation_at_start, steady::time_point now) {
+template <class Change>
+bool local_cache::unless_invalidated(std::string_view key, std::uint64_t generation_at_start,
+                                     Change&& change) {
   const auto p = probe_of(key);
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   if (s.generation != generation_at_start) return false;
-  auto* slot = s.entries.find(p.key, p.hash);
-  if (slot && slot->payload.fresh_until > now) return false;
-  insert_locked(s, p, slot, std::move(e), now + ttl);
-  return true;
+  return change(s, p, s.entries.find(p.key, p.hash));
+}
+
+bool local_cache::fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,
+                       std::uint64_t generation_at_start, steady::time_point now) {
+  return unless_invalidated(key, generation_at_start, [&](shard& s, const probe& p, table::slot* slot) {
+    if (slot && slot->payload.fresh_until > now) return false;
+    insert_locked(s, p, slot, std::move(e), now + ttl);
+    return true;
+  });
 }
 
 bool local_cache::renew(std::string_view key, const entry_ptr& e, std::chrono::milliseconds ttl,
                         std::uint64_t generation_at_start, steady::time_point now) {
-  const auto p = probe_of(key);
-  auto& s = shard_of(p);
-  std::lock_guard lock(s.mutex);
-  if (s.generation != generation_at_start) return false;
-  auto* slot = s.entries.find(p.key, p.hash);
-  if (!slot || slot->payload.value != e) return false;
-  slot->payload.fresh_until = now + ttl;
-  slot->payload.referenced = true;
-  return true;
+  return unless_invalidated(key, generation_at_start, [&](shard&, const probe&, table::slot* slot) {
+    if (!slot || slot->payload.value != e) return false;
+    slot->payload.fresh_until = now + ttl;
+    slot->payload.referenced = true;
+    return true;
+  });
 }
 
 void local_cache::put(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,

@@ -96,6 +96,10 @@ class local_cache {
   probe probe_of(std::string_view key) const noexcept;
   shard& shard_of(const probe& p);
   void evict_one_locked(shard& s);
+  // Runs `change(shard, probe, slot or nullptr)` under the key's shard lock and returns its
+  // answer, unless an invalidation bumped the generation since `generation_at_start` (false).
+  template <class Change>
+  bool unless_invalidated(std::string_view key, std::uint64_t generation_at_start, Change&& change);
   // `existing`: the key's slot in `s`, or nullptr (the caller has looked it up already).
   void insert_locked(shard& s, const probe& p, table::slot* existing, entry_ptr e,
                      steady::time_point fresh_until);

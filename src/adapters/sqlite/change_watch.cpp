@@ -1,5 +1,7 @@
 #include "sqlite/change_watch.hpp"
 
+#include <sqlite3.h>
+
 namespace keygate::sqlite {
 namespace {
 constexpr std::string_view data_version_sql = "PRAGMA data_version";
@@ -11,10 +13,11 @@ change_watch::change_watch(const sqlite_options& store_options)
         o.busy_timeout = std::chrono::milliseconds(0);
         return o;
       }()),
-      conn_(options_, connection::role::reader) {}
+      conn_(options_, connection::role::writer) {}
 
 std::optional<std::uint64_t> change_watch::changes_seen(steady::time_point not_before) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;  // a write_unseen() or another check is running
   if (data_version_ && checked_at_ >= not_before) return changes_;
   // Taken before the check: the value read covers every commit made before this moment.
   const auto started = steady::now();
@@ -34,6 +37,26 @@ std::optional<std::uint64_t> change_watch::changes_seen(steady::time_point not_b
   data_version_ = version;
   checked_at_ = started;
   return changes_;
+}
+
+result<void> change_watch::write_unseen(std::chrono::milliseconds busy_timeout,
+                                        const std::function<result<void>(connection&)>& work) {
+  std::lock_guard lock(mu_);
+  sqlite3* db = nullptr;
+  try {
+    db = conn_.handle();
+  } catch (...) {
+    return conn_.map_current_exception();
+  }
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  auto out = work(conn_);
+  // The handle may have been dropped by an error inside `work`; a reopened one starts at 0 again.
+  try {
+    sqlite3_busy_timeout(conn_.handle(), 0);
+  } catch (...) {
+    conn_.map_current_exception();
+  }
+  return out;
 }
 
 }  // namespace keygate::sqlite

@@ -129,19 +129,23 @@ result<store::key_record> sqlite_store::find_key_by_hash_sync(const std::string&
 
 asio::awaitable<result<void>> sqlite_store::touch_last_used(std::vector<std::string> key_ids,
                                                             store::time_point now) {
-  return run_async<void>(writer_, [this, ids = std::move(key_ids), now](connection& c) -> result<void> {
-    return in_write_transaction(c, [&]() -> result<void> {
-      try {
-        for (const auto& id : ids) {
-          c.arm();
-          auto s = c.prepare(queries::touch_last_used);
-          s.bind_all(id, adapters::micros(now));
-          s.run();
+  // On the writer lane (one writer at a time), through the change watch's connection: the cache
+  // is not told to re-read every entry because of keygate's own last_used_at batch.
+  return run_async<void>(writer_, [this, ids = std::move(key_ids), now](connection&) -> result<void> {
+    return changes_.write_unseen(options_.busy_timeout, [&](connection& c) {
+      return in_write_transaction(c, [&]() -> result<void> {
+        try {
+          for (const auto& id : ids) {
+            c.arm();
+            auto s = c.prepare(queries::touch_last_used);
+            s.bind_all(id, adapters::micros(now));
+            s.run();
+          }
+          return {};
+        } catch (...) {
+          return c.map_current_exception();
         }
-        return {};
-      } catch (...) {
-        return c.map_current_exception();
-      }
+      });
     });
   });
 }
