@@ -98,13 +98,13 @@ entry_ptr local_cache::get_stale(std::string_view key, steady::time_point now) {
   return slot->payload.value;
 }
 
-local_cache::expired_entry local_cache::get_expired(std::string_view key, steady::time_point now) {
+local_cache::snapshot local_cache::peek(std::string_view key) {
   const auto p = probe_of(key);
   auto& s = shard_of(p);
   std::lock_guard lock(s.mutex);
   const auto* slot = s.entries.find(p.key, p.hash);
-  if (!slot || slot->payload.fresh_until > now) return {};
-  return {slot->payload.value, slot->payload.fresh_until};
+  if (!slot) return {nullptr, {}, s.generation};
+  return {slot->payload.value, slot->payload.fresh_until, s.generation};
 }
 
 std::uint64_t local_cache::generation(std::string_view key) {

@@ -11,14 +11,9 @@ namespace {
 template <class Record>
 result<entry_ptr> entry_from(credential_type type, result<Record>& answer, std::optional<Record> entry::*slot,
                              std::optional<std::uint64_t> changes) {
-  if (!answer) {
-    if (answer.error() != make_error_code(errc::not_found)) return answer.error();
-    auto negative = make_entry(type, false);
-    negative->store_changes = changes;
-    return entry_ptr(std::move(negative));
-  }
-  auto e = make_entry(type, true);
-  (*e).*slot = std::move(*answer);
+  if (!answer && answer.error() != make_error_code(errc::not_found)) return answer.error();
+  auto e = make_entry(type, answer.has_value());
+  if (answer) (*e).*slot = std::move(*answer);
   e->store_changes = changes;
   return entry_ptr(std::move(e));
 }

@@ -35,45 +35,50 @@ asio::awaitable<result<entry_ptr>> tiered_lookup::from_store(credential_type typ
   co_return loaded;
 }
 
+void tiered_lookup::count_local_hit(const entry& e) {
+  (e.found ? local_c_.hit : local_c_.negative)->inc();
+}
+
+std::chrono::milliseconds tiered_lookup::local_ttl_for(const entry& e) const {
+  return std::min(settings_.local_ttl,
+                  entry_ttl(e, settings_.positive_ttl, settings_.negative_ttl, store::clock::now()));
+}
+
 entry_ptr tiered_lookup::find_local(credential_type type, std::string_view sha256_hex) {
   const auto key = local_cache::key_array(type, sha256_hex);
   auto hit = local_.get(std::string_view(key.data(), key.size()), core::coarse_now());
-  if (hit) (hit->found ? local_c_.hit : local_c_.negative)->inc();
+  if (hit) count_local_hit(*hit);
   return hit;
 }
 
-entry_ptr tiered_lookup::renew_if_unchanged(const std::string& key, std::uint64_t generation,
+entry_ptr tiered_lookup::renew_if_unchanged(const std::string& key, const local_cache::snapshot& seen,
                                             steady::time_point now) {
-  if (!store_) return nullptr;
-  auto expired = local_.get_expired(key, now);
-  if (!expired.value || !expired.value->store_changes) return nullptr;
+  if (!store_ || !seen.value || !seen.value->store_changes) return nullptr;
   // A check at most renew_window old *now*: the entry is then renewed with the store's state as
   // of that check, so it is never more than local_ttl + renew_window behind. (Relative to the
   // entry's expiry instead, an entry asked for long after it expired would be renewed on a count
   // taken long ago.)
-  const auto seen = store_->changes_seen(now - renew_window);
-  if (!seen || *seen != *expired.value->store_changes) return nullptr;
-  const auto ttl = std::min(settings_.local_ttl, entry_ttl(*expired.value, settings_.positive_ttl,
-                                                           settings_.negative_ttl, store::clock::now()));
-  if (ttl <= std::chrono::milliseconds::zero() || !local_.renew(key, expired.value, ttl, generation, now))
-    return nullptr;
-  return expired.value;
+  const auto changes = store_->changes_seen(now - renew_window);
+  if (!changes || *changes != *seen.value->store_changes) return nullptr;
+  if (!local_.renew(key, seen.value, local_ttl_for(*seen.value), seen.generation, now)) return nullptr;
+  return seen.value;
 }
 
 asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type, std::string_view sha256_hex,
                                                            shared_tier* shared) {
   const std::string key = local_cache::key_of(type, sha256_hex);
   auto now = steady::now();
-  if (auto hit = local_.get(key, now)) {
-    (hit->found ? local_c_.hit : local_c_.negative)->inc();
-    co_return lookup_result{std::move(hit), "local"};
+  const auto seen = local_.peek(key);
+  if (seen.fresh(now)) {
+    count_local_hit(*seen.value);
+    co_return lookup_result{seen.value, "local"};
   }
-  const auto generation = local_.generation(key);
-  if (auto renewed = renew_if_unchanged(key, generation, now)) {
-    (renewed->found ? local_c_.hit : local_c_.negative)->inc();
+  if (auto renewed = renew_if_unchanged(key, seen, now)) {
+    count_local_hit(*renewed);
     co_return lookup_result{std::move(renewed), "local"};
   }
   local_c_.miss->inc();
+  const auto generation = seen.generation;
 
   std::string_view answered = "coalesced";
   bool leader = false;
@@ -110,9 +115,7 @@ asio::awaitable<result<lookup_result>> tiered_lookup::find(credential_type type,
 
   now = steady::now();
   if (r) {
-    const auto ttl = std::min(settings_.local_ttl, entry_ttl(**r, settings_.positive_ttl,
-                                                             settings_.negative_ttl, store::clock::now()));
-    local_.fill(key, *r, ttl, generation, now);
+    local_.fill(key, *r, local_ttl_for(**r), generation, now);
     co_return lookup_result{*r, leader ? answered : std::string_view("coalesced")};
   }
   if (settings_.serve_stale) {

@@ -41,13 +41,16 @@ class local_cache {
   // An entry that expired less than `stale_window` ago (or a fresh one), or nullptr.
   entry_ptr get_stale(std::string_view key, steady::time_point now);
 
-  // The key's entry after it stopped being fresh (it stays until replaced or evicted), with
-  // the moment it did; `value` is null when there is none or it is still fresh.
-  struct expired_entry {
+  // One look at the key's slot for a lookup that may fill or renew it next: its entry, fresh or
+  // not (an expired one stays until replaced or evicted; null when there is none), until when it
+  // is fresh, and the shard's generation to pass to fill() or renew().
+  struct snapshot {
     entry_ptr value;
     steady::time_point fresh_until{};
+    std::uint64_t generation = 0;
+    bool fresh(steady::time_point now) const noexcept { return value && fresh_until > now; }
   };
-  expired_entry get_expired(std::string_view key, steady::time_point now);
+  snapshot peek(std::string_view key);
   std::uint64_t generation(std::string_view key);
   // Inserts unless a live entry exists or the generation moved since `generation_at_start`.
   bool fill(std::string_view key, entry_ptr e, std::chrono::milliseconds ttl,

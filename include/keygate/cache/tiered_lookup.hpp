@@ -63,9 +63,13 @@ class tiered_lookup {
   static constexpr std::chrono::milliseconds renew_window{100};
 
   boost::asio::awaitable<result<entry_ptr>> from_store(credential_type type, std::string sha256_hex);
-  // The key's expired entry made fresh again if the store has not changed since it was read, or
-  // nullptr. Synchronous (the check reads a local file at most once per renew_window).
-  entry_ptr renew_if_unchanged(const std::string& key, std::uint64_t generation, steady::time_point now);
+  // The key's expired entry (`seen`) made fresh again if the store has not changed since it was
+  // read, or nullptr. Synchronous (the check reads a local file at most once per renew_window).
+  entry_ptr renew_if_unchanged(const std::string& key, const local_cache::snapshot& seen,
+                               steady::time_point now);
+  void count_local_hit(const entry& e);
+  // How long the local tier keeps `e`: local_ttl, never past the key's expiry (entry_ttl).
+  std::chrono::milliseconds local_ttl_for(const entry& e) const;
 
   struct tier_counters {
     obs::counter *hit, *negative, *miss, *error;

@@ -36,8 +36,7 @@ class key_store {
   // (a new one is made when needed; no I/O beyond a local file). Two equal counts mean nothing
   // was committed between the two checks. Synchronous; nullopt when the store cannot tell (the
   // default) or the check failed — callers then read the store as usual.
-  virtual std::optional<std::uint64_t> changes_seen(std::chrono::steady_clock::time_point not_before) {
-    (void)not_before;
+  virtual std::optional<std::uint64_t> changes_seen(std::chrono::steady_clock::time_point /*not_before*/) {
     return std::nullopt;
   }
 };

@@ -8,12 +8,7 @@ constexpr std::string_view data_version_sql = "PRAGMA data_version";
 }
 
 change_watch::change_watch(const sqlite_options& store_options)
-    : options_([&] {
-        auto o = store_options;
-        o.busy_timeout = std::chrono::milliseconds(0);
-        return o;
-      }()),
-      conn_(options_, connection::role::writer) {}
+    : options_(never_waiting(store_options)), conn_(options_, connection::role::writer) {}
 
 std::optional<std::uint64_t> change_watch::changes_seen(steady::time_point not_before) {
   std::unique_lock lock(mu_, std::try_to_lock);
@@ -21,19 +16,17 @@ std::optional<std::uint64_t> change_watch::changes_seen(steady::time_point not_b
   if (data_version_ && checked_at_ >= not_before) return changes_;
   // Taken before the check: the value read covers every commit made before this moment.
   const auto started = steady::now();
-  std::int64_t version = 0;
+  std::optional<std::int64_t> version;
+  conn_.arm();
   try {
-    conn_.arm();
     auto st = conn_.prepare(data_version_sql);
-    if (!st.step()) return std::nullopt;
-    version = st.int64(0);
-    conn_.disarm();
+    if (st.step()) version = st.int64(0);
   } catch (...) {
-    conn_.disarm();
     conn_.map_current_exception();
-    return std::nullopt;
   }
-  if (data_version_ && *data_version_ != version) ++changes_;
+  conn_.disarm();
+  if (!version) return std::nullopt;
+  if (data_version_ && *data_version_ != *version) ++changes_;
   data_version_ = version;
   checked_at_ = started;
   return changes_;

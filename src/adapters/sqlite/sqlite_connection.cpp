@@ -7,6 +7,12 @@
 
 namespace keygate::sqlite {
 
+sqlite_options never_waiting(const sqlite_options& o) {
+  auto copy = o;
+  copy.busy_timeout = std::chrono::milliseconds(0);
+  return copy;
+}
+
 errc map_error(int extended_code) noexcept {
   switch (extended_code) {
     case SQLITE_CONSTRAINT_UNIQUE:

@@ -26,6 +26,11 @@ namespace keygate::sqlite {
 
 using steady = std::chrono::steady_clock;
 
+struct sqlite_options;
+// `o` with busy_timeout 0: for connections used on threads that must never sleep on a lock (a
+// worker's reads, the change watch's checks); SQLITE_BUSY then fails at once.
+sqlite_options never_waiting(const sqlite_options& o);
+
 struct sqlite_options {
   std::string path;
   unsigned readers = 2;  // lookup threads; WAL lets them read while the one writer writes

@@ -20,9 +20,8 @@ constexpr std::size_t max_thread_entries = 8;
 }  // namespace
 
 thread_readers::thread_readers(const sqlite_options& store_options)
-    : options_(store_options), instance_(next_instance.fetch_add(1, std::memory_order_relaxed)) {
-  options_.busy_timeout = std::chrono::milliseconds(0);
-}
+    : options_(never_waiting(store_options)),
+      instance_(next_instance.fetch_add(1, std::memory_order_relaxed)) {}
 
 connection& thread_readers::for_this_thread() {
   for (const auto& e : t_connections)

@@ -59,11 +59,13 @@ TEST(LocalCache, AnExpiredEntryIsRenewedOnlyIfItIsStillTheKeysAndNothingInvalida
   const auto t0 = steady::now();
   const auto e = negative();
   ASSERT_TRUE(c.fill("k1", e, 1000ms, c.generation("k1"), t0));
-  EXPECT_FALSE(c.get_expired("k1", t0 + 999ms).value);  // still fresh
-  const auto expired = c.get_expired("k1", t0 + 1500ms);
-  EXPECT_EQ(expired.value, e);
-  EXPECT_EQ(expired.fresh_until, t0 + 1000ms);
-  EXPECT_FALSE(c.get_expired("absent", t0).value);
+  const auto seen = c.peek("k1");
+  EXPECT_TRUE(seen.fresh(t0 + 999ms));
+  EXPECT_FALSE(seen.fresh(t0 + 1500ms));  // expired, still there
+  EXPECT_EQ(seen.value, e);
+  EXPECT_EQ(seen.fresh_until, t0 + 1000ms);
+  EXPECT_EQ(seen.generation, c.generation("k1"));
+  EXPECT_FALSE(c.peek("absent").value);
 
   EXPECT_TRUE(c.renew("k1", e, 1000ms, c.generation("k1"), t0 + 1500ms));
   EXPECT_EQ(c.get("k1", t0 + 2499ms), e);

@@ -39,7 +39,7 @@ struct tcp_pair {
   // Lets the reactor take every event pending now while no read waits, as a busy worker does
   // before it gets to the connection: afterwards nothing already received raises an event.
   void settle() {
-    std::this_thread::sleep_for(50ms);  // loopback delivery
+    std::this_thread::sleep_for(50ms);      // loopback delivery
     auto work = asio::make_work_guard(io);  // without work, poll() would not ask epoll at all
     io.poll();
     work.reset();
