@@ -9,6 +9,8 @@ packages=(
   # libraries (Boost 1.81, not the 1.74 default)
   libboost1.81-dev libssl-dev libhiredis-dev libpqxx-dev libpq-dev libsqlite3-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
+  # the binary's malloc (cmake/allocator.cmake; runtime library only)
+  libtcmalloc-minimal4
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   postgresql redis-server redis-tools openssl curl python3 procps iproute2 wrk nginx

@@ -12,6 +12,7 @@
 #include "keygate/admin/management_api.hpp"
 #include "keygate/build_info.hpp"
 #include "keygate/config/loader.hpp"
+#include "keygate/core/malloc_info.hpp"
 #include "keygate/http/worker.hpp"
 #include "keygate/obs/logging.hpp"
 #include "keygate/obs/metrics.hpp"
@@ -263,8 +264,8 @@ int gateway::run() {
   // its connect timeout; its client logs that and keeps retrying while keygate serves without it.
   s.auth->wait_for_redis();
   for (auto& w : s.workers) w->start_accepting();
-  spdlog::info("keygate {} listening on {} (internal {}), {} worker(s)", build_info::version,
-               s.cfg->server.listen.to_string(), s.cfg->internal.listen.to_string(), n);
+  spdlog::info("keygate {} listening on {} (internal {}), {} worker(s), malloc {}", build_info::version,
+               s.cfg->server.listen.to_string(), s.cfg->internal.listen.to_string(), n, core::malloc_name());
 
   bool stopping = false;
   std::function<void()> wait_signal = [&] {

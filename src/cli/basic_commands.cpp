@@ -5,6 +5,7 @@
 #include "keygate/build_info.hpp"
 #include "keygate/cli/commands.hpp"
 #include "keygate/config/loader.hpp"
+#include "keygate/core/malloc_info.hpp"
 
 namespace keygate::cli {
 
@@ -13,7 +14,7 @@ void add_version_command(CLI::App& app, int& exit_code) {
   cmd->callback([&exit_code] {
     std::cout << "keygate " << build_info::version << " (api " << build_info::api_version << ", "
               << build_info::git_revision << ", " << build_info::build_type << ", " << build_info::compiler
-              << ")\n";
+              << ", malloc " << core::malloc_name() << ")\n";
     exit_code = exit_ok;
   });
 }
