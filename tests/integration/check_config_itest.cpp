@@ -39,8 +39,9 @@ TEST(Version, PrintsVersion) {
 // The allocator the build chose (cmake/allocator.cmake) is the one the binary runs on: a link
 // that was dropped or reordered behind the C library would show "glibc" here.
 TEST(Version, NamesTheMallocTheBuildLinked) {
-  const std::string expected =
-      std::string_view(KEYGATE_BINARY_MALLOC) == "tcmalloc" ? "malloc tcmalloc (gperftools " : "malloc glibc ";
+  const std::string expected = std::string_view(KEYGATE_BINARY_MALLOC) == "tcmalloc"
+                                   ? "malloc tcmalloc (gperftools "
+                                   : "malloc glibc ";
   auto r = run_keygate({"version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find(expected), std::string::npos) << "expected '" << expected << "' in: " << r.out;
